@@ -1,0 +1,10 @@
+/** `tapwallet demo <name>`: guided end-to-end runs on a virtual phone. Each demo registers a subcommand here. */
+import type { Command } from "commander";
+
+/** One line per demo module: each adds its subcommand to `demo`. */
+const demos: ((demo: Command) => void)[] = [];
+
+export function register(program: Command): void {
+  const demo = program.command("demo").description("演示 / guided demos on a virtual phone");
+  for (const add of demos) add(demo);
+}
