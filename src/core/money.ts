@@ -17,7 +17,7 @@ export function parseYuan(text: string): Fen {
   const m = /^\s*(-)?(\d{1,13})(?:\.(\d{1,2}))?\s*$/.exec(text);
   if (!m) throw new MoneyError(`not an amount in yuan (元): "${text}"`);
   const v = Number(m[2]) * 100 + Number((m[3] ?? "").padEnd(2, "0"));
-  return m[1] ? -v : v;
+  return m[1] && v !== 0 ? -v : v; // "-0" is zero, not IEEE minus zero
 }
 
 /** Formats fen as yuan with two decimals: 1234 → "12.34", -5 → "-0.05". */

@@ -102,8 +102,10 @@ export function parseTlv(bytes: Bytes, options: ParseOptions = {}): Result<Tlv[]
   return parseLevel(bytes, options, 0);
 }
 
+const TOO_DEEP = "TLV nested too deeply";
+
 function parseLevel(bytes: Bytes, o: ParseOptions, depth: number): Result<Tlv[]> {
-  if (depth > (o.maxDepth ?? 16)) return err("TLV nested too deeply");
+  if (depth > (o.maxDepth ?? 16)) return err(TOO_DEEP);
   const c: Cursor = { bytes, pos: 0 };
   const out: Tlv[] = [];
   const skip = o.skipPadding ?? true;
@@ -125,9 +127,10 @@ function parseLevel(bytes: Bytes, o: ParseOptions, depth: number): Result<Tlv[]>
     c.pos += len.value;
     const node: Tlv = { tag: tag.value, value };
     if (isConstructedTag(tag.value) && (o.recurse ?? true)) {
+      // A constructed tag whose value is not TLV (proprietary data) stays a leaf; only the depth guard fails.
       const kids = parseLevel(value, o, depth + 1);
-      if (!kids.ok) return kids;
-      node.children = kids.value;
+      if (kids.ok) node.children = kids.value;
+      else if (kids.error === TOO_DEEP) return kids;
     }
     out.push(node);
   }
