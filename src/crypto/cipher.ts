@@ -9,6 +9,7 @@
  */
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import type { Bytes } from "../core/bytes.js";
+import { plain } from "./buffers.js";
 
 export type CipherName = "des" | "3des" | "aes" | "sm4";
 
@@ -68,8 +69,7 @@ function run(name: CipherName, key: Bytes, iv: Bytes | null, data: Bytes, encryp
     c.setAutoPadding(false);
     const out = c.update(data);
     c.final();
-    // A view, so callers get a plain Uint8Array (the Buffer is never from the shared pool here).
-    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+    return plain(out);
   } finally {
     if (o.temp) o.key.fill(0);
   }

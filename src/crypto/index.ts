@@ -2,3 +2,8 @@ export * from "./cipher.js";
 export * from "./padding.js";
 export * from "./mac.js";
 export * from "./cmac.js";
+export * from "./diversify.js";
+export * from "./session.js";
+export * from "./sm4-pboc.js";
+export * from "./emv-ac.js";
+export * from "./sm3.js";
