@@ -1,0 +1,113 @@
+/**
+ * What the vpcd bridge presents: a virtual ICC answering vpcd's power, reset, ATR and APDU requests. vpcd
+ * passes APDUs through untouched and has no reader firmware, so the ICC also plays the contactless
+ * reader's part: it makes up the PC/SC Part 3 ATR and answers the reader's own commands (CLA FF) that
+ * PC/SC applications send to any contactless reader, starting with GET DATA (FF CA) for the UID.
+ */
+import { type Bytes, concat } from "../core/bytes.js";
+import { parseCommand } from "../core/apdu.js";
+import { SW } from "../core/sw.js";
+import type { Activation, ContactlessCard } from "./link.js";
+import { atrForActivation, contactlessAtr } from "./pcsc-atr.js";
+
+export interface VirtualIcc {
+  /** The card came into the field (the bridge connected to vpcd): the reader activates it. */
+  insert(): void;
+  /** The card left the field (the bridge stopped or lost vpcd). */
+  remove(): void;
+  /** The ATR PC/SC reports for the card now in the field. */
+  atr(): Bytes;
+  powerOff(): void;
+  powerOn(): void;
+  reset(): void;
+  /** A command APDU in, a response APDU (data ‖ SW1 SW2) out. Never throws. */
+  transmit(command: Bytes): Bytes;
+}
+
+export const sw = (code: number): Bytes => Uint8Array.of(code >> 8, code & 0xff);
+
+/**
+ * GET DATA (FF CA P1 00 Le), as a PC/SC contactless reader answers it: P1 00 = UID, P1 01 = ATS (6A 81 when
+ * the card has none, as for MIFARE Classic). Le 00 or absent: the whole value; a shorter Le: 6C XX; a longer
+ * Le: the value and 62 82 (end reached before Le bytes), as ACS readers answer.
+ */
+export function answerGetData(command: Bytes, activation: Activation): Bytes {
+  const parsed = parseCommand(command);
+  if (!parsed.ok) return sw(parsed.error.sw);
+  const { p1, p2, data, ne } = parsed.value;
+  if (data.length > 0) return sw(SW.WRONG_LENGTH);
+  if (p2 !== 0x00) return sw(SW.WRONG_P1P2);
+  const value = p1 === 0x00 ? activation.uid : p1 === 0x01 ? activation.ats : undefined;
+  if (!value) return sw(SW.FUNCTION_NOT_SUPPORTED);
+  if (ne === undefined || ne === 256) return concat(value, sw(SW.OK));
+  if (ne < value.length) return sw(SW.WRONG_LE | value.length);
+  if (ne > value.length) return concat(value, sw(SW.WARNING_EOF));
+  return concat(value, sw(SW.OK));
+}
+
+/** Runs a card call that must not throw; a card that throws anyway answers 6F 00 rather than killing the bridge. */
+export function guarded(fn: () => Bytes): Bytes {
+  try {
+    return fn();
+  } catch {
+    return sw(SW.UNKNOWN);
+  }
+}
+
+/**
+ * An ISO/IEC 14443-4 card (the phone's SE, a replay card) in a contactless reader: ATR built from the ATS
+ * historical bytes, reader commands FF CA answered by the "reader", everything else to the card. Power off
+ * and reset map to the card's `deactivate()`/`activate()`.
+ */
+export class ContactlessIcc implements VirtualIcc {
+  private activation: Activation | null = null;
+  private powered = false;
+
+  constructor(readonly card: ContactlessCard) {}
+
+  private activate(): void {
+    if (this.powered) this.card.deactivate();
+    this.activation = this.card.activate();
+    this.powered = true;
+  }
+
+  insert(): void {
+    this.activate();
+  }
+
+  remove(): void {
+    this.powerOff();
+  }
+
+  atr(): Bytes {
+    return this.activation ? atrForActivation(this.activation) : contactlessAtr(new Uint8Array(0));
+  }
+
+  powerOff(): void {
+    if (this.powered) this.card.deactivate();
+    this.powered = false;
+  }
+
+  /** A card already powered stays as it is (vpcd powers up on every SCardConnect). */
+  powerOn(): void {
+    if (!this.powered) this.activate();
+  }
+
+  reset(): void {
+    this.activate();
+  }
+
+  transmit(command: Bytes): Bytes {
+    return guarded(() => {
+      // A card in the field of a contactless reader is powered by the field.
+      if (!this.powered) this.activate();
+      if (command[0] === 0xff) return this.readerCommand(command);
+      return this.card.process(command);
+    });
+  }
+
+  private readerCommand(command: Bytes): Bytes {
+    if (command[1] === 0xca) return answerGetData(command, this.activation!);
+    return sw(SW.FUNCTION_NOT_SUPPORTED);
+  }
+}
