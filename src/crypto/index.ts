@@ -7,3 +7,4 @@ export * from "./session.js";
 export * from "./sm4-pboc.js";
 export * from "./emv-ac.js";
 export * from "./sm3.js";
+export * from "./rsa.js";
