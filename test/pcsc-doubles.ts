@@ -1,0 +1,175 @@
+/**
+ * Test cards for the PC/SC and vpcd tests (until the phone's SE and the emulated MIFARE Classic land):
+ * `PpseTestCard`, a small ISO 14443-4 card that answers SELECT PPSE and keeps a counter, and
+ * `MemoryStorageCard`, a MIFARE Classic 1K/4K/Mini at the level of the PC/SC reader firmware.
+ */
+import { type Bytes, ascii, concat, equal, fromHex, toHex } from "../src/core/bytes.js";
+import { type Result, err, ok } from "../src/core/result.js";
+import { tlv } from "../src/core/tlv.js";
+import type { Activation, ContactlessCard } from "../src/nfc/link.js";
+import type { MifareClassicVariant } from "../src/nfc/pcsc-atr.js";
+import {
+  MIFARE_BLOCK_SIZE,
+  type MifareKeyType,
+  type StorageCard,
+  type StorageRefusal,
+  isSectorTrailer,
+  mifareBlockCount,
+  mifareSectorOf,
+} from "../src/nfc/pcsc-storage.js";
+
+export const PPSE_NAME = ascii("2PAY.SYS.DDF01");
+export const TEST_AID = fromHex("A000000333010101");
+/** SELECT 2PAY.SYS.DDF01 with Le 00. */
+export const SELECT_PPSE = concat(
+  fromHex("00A40400"),
+  Uint8Array.of(PPSE_NAME.length),
+  PPSE_NAME,
+  fromHex("00"),
+);
+/** The PPSE FCI the test card answers: one UnionPay-style entry. */
+export const PPSE_FCI = tlv(0x6f, [
+  { tag: 0x84, value: PPSE_NAME },
+  {
+    tag: 0xa5,
+    value: tlv(0xbf0c, [
+      {
+        tag: 0x61,
+        value: concat(tlv(0x4f, TEST_AID), tlv(0x50, ascii("TEST CARD")), tlv(0x87, Uint8Array.of(1))),
+      },
+    ]),
+  },
+]);
+/** INS of the test card's counter: each call adds one and answers the count (2 bytes). */
+export const INS_COUNT = 0x10;
+/** INS that makes the test card call its `onUnplug` hook before answering (the bridge is stopped mid-APDU). */
+export const INS_UNPLUG = 0xee;
+
+export class PpseTestCard implements ContactlessCard {
+  count = 0;
+  activations = 0;
+  deactivations = 0;
+  onUnplug: () => void = () => {};
+  readonly activationData: Activation = {
+    uid: fromHex("04A1B2C3D4E5F6"),
+    atqa: fromHex("0044"),
+    sak: 0x20,
+    // TL 06, T0 75 (TA TB TC present, FSCI 5), TA 77, TB 81, TC 02, one historical byte 80.
+    ats: fromHex("067577810280"),
+  };
+
+  activate(): Activation {
+    this.activations++;
+    return this.activationData;
+  }
+
+  deactivate(): void {
+    this.deactivations++;
+  }
+
+  process(command: Bytes): Bytes {
+    if (equal(command, SELECT_PPSE)) return concat(PPSE_FCI, fromHex("9000"));
+    if (command.length >= 4 && command[0] === 0x80 && command[1] === INS_COUNT) {
+      this.count++;
+      return Uint8Array.of(this.count >> 8, this.count & 0xff, 0x90, 0x00);
+    }
+    if (command.length >= 4 && command[0] === 0x80 && command[1] === INS_UNPLUG) {
+      this.onUnplug();
+      return fromHex("9000");
+    }
+    return fromHex(command.length >= 2 && command[0] === 0x00 && command[1] === 0xa4 ? "6A82" : "6D00");
+  }
+}
+
+/** Default transport-configuration trailer: key A FF…FF, access bits FF 07 80 69, key B FF…FF. */
+const DEFAULT_TRAILER = fromHex("FFFFFFFFFFFF FF078069 FFFFFFFFFFFF");
+
+/**
+ * A MIFARE Classic as the reader firmware sees it. Each sector has key A and key B (default FF…FF); both
+ * keys read and write data blocks and the trailer's key B, except that `readOnlySectors` refuse writes.
+ * Reading a trailer shows key A as zeros, as the real chip does. Authentication holds for one sector.
+ */
+export class MemoryStorageCard implements StorageCard {
+  readonly blocks: Bytes[];
+  readonly readOnlySectors = new Set<number>();
+  private authSector: number | null = null;
+  active = false;
+  authentications = 0;
+
+  constructor(
+    readonly variant: MifareClassicVariant = "1k",
+    readonly uid: Bytes = fromHex("A1B2C3D4"),
+  ) {
+    this.blocks = Array.from({ length: mifareBlockCount(variant) }, (_, b) =>
+      isSectorTrailer(b) ? DEFAULT_TRAILER.slice() : new Uint8Array(MIFARE_BLOCK_SIZE),
+    );
+    let bcc = 0;
+    for (const x of uid) bcc ^= x;
+    if (uid.length === 4)
+      this.blocks[0] = concat(uid, Uint8Array.of(bcc, 0x08, 0x04, 0x00), fromHex("6263646566676869"));
+  }
+
+  private trailerOf(block: number): number {
+    let t = block;
+    while (!isSectorTrailer(t)) t++;
+    return t;
+  }
+
+  /** Sets a sector's keys (key A, key B) in its trailer. */
+  setKeys(sector: number, keyA: Bytes, keyB: Bytes): void {
+    const first = sector < 32 ? sector * 4 : 128 + (sector - 32) * 16;
+    const t = this.trailerOf(first);
+    this.blocks[t] = concat(keyA, this.blocks[t]!.subarray(6, 10), keyB);
+  }
+
+  activate(): Activation {
+    this.active = true;
+    this.authSector = null;
+    const sak = this.variant === "4k" ? 0x18 : this.variant === "mini" ? 0x09 : 0x08;
+    return { uid: this.uid, atqa: Uint8Array.of(0x00, this.variant === "4k" ? 0x02 : 0x04), sak };
+  }
+
+  deactivate(): void {
+    this.active = false;
+    this.authSector = null;
+  }
+
+  authenticate(block: number, keyType: MifareKeyType, key: Bytes): boolean {
+    this.authentications++;
+    this.authSector = null;
+    if (!this.active || block < 0 || block >= this.blocks.length) return false;
+    const trailer = this.blocks[this.trailerOf(block)]!;
+    const expected = keyType === "A" ? trailer.subarray(0, 6) : trailer.subarray(10, 16);
+    if (!equal(expected, key)) return false;
+    this.authSector = mifareSectorOf(block);
+    return true;
+  }
+
+  private check(block: number): StorageRefusal | null {
+    if (block < 0 || block >= this.blocks.length) return "out_of_range";
+    if (!this.active || this.authSector !== mifareSectorOf(block)) return "not_authenticated";
+    return null;
+  }
+
+  readBlock(block: number): Result<Bytes, StorageRefusal> {
+    const refused = this.check(block);
+    if (refused) return err(refused);
+    const data = this.blocks[block]!.slice();
+    if (isSectorTrailer(block)) data.fill(0, 0, 6);
+    return ok(data);
+  }
+
+  updateBlock(block: number, data: Bytes): Result<void, StorageRefusal> {
+    const refused = this.check(block);
+    if (refused) return err(refused);
+    if (data.length !== MIFARE_BLOCK_SIZE) return err("bad_length");
+    if (block === 0 || this.readOnlySectors.has(mifareSectorOf(block))) return err("access_denied");
+    this.blocks[block] = data.slice();
+    return ok(undefined);
+  }
+
+  /** For test messages. */
+  dump(block: number): string {
+    return toHex(this.blocks[block]!);
+  }
+}
