@@ -9,6 +9,7 @@
  */
 import { type Bytes, toHex } from "../core/bytes.js";
 import { TapwalletError } from "../core/errors.js";
+import { crcA } from "./airtime.js";
 
 export interface Frame {
   /** Data bytes, first sent first. A short frame holds its bits in the low bits of `data[0]`. */
@@ -74,16 +75,9 @@ export function frameBits(frame: Frame): number {
   return frame.bits ?? frame.data.length * 9;
 }
 
-// ---- CRC_A (ISO/IEC 14443-3 annex B): initial value 0x6363, reflected polynomial 0x8408, sent LSB first ----
+// ---- CRC_A (ISO/IEC 14443-3 annex B), from the air-time model ----
 
-export function crcA(data: Bytes, length = data.length): Bytes {
-  let crc = 0x6363;
-  for (let i = 0; i < length; i++) {
-    crc ^= data[i]!;
-    for (let b = 0; b < 8; b++) crc = crc & 1 ? (crc >>> 1) ^ 0x8408 : crc >>> 1;
-  }
-  return Uint8Array.of(crc & 0xff, crc >>> 8);
-}
+export { crcA };
 
 export function withCrcA(data: Bytes): Bytes {
   const out = new Uint8Array(data.length + 2);
@@ -95,7 +89,7 @@ export function withCrcA(data: Bytes): Bytes {
 /** True when the last two bytes are the CRC_A of the rest. */
 export function crcAValid(data: Bytes): boolean {
   if (data.length < 3) return false;
-  const c = crcA(data, data.length - 2);
+  const c = crcA(data.subarray(0, data.length - 2));
   return c[0] === data[data.length - 2] && c[1] === data[data.length - 1];
 }
 
