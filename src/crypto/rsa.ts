@@ -89,10 +89,12 @@ export function importRsaPrivateKey(pkcs8Der: Bytes): RsaKeyPair {
   return pairFrom(createPrivateKey({ key: Buffer.from(pkcs8Der), format: "der", type: "pkcs8" }));
 }
 
-const toBigInt = (b: Bytes): bigint => (b.length === 0 ? 0n : BigInt("0x" + toHex(b)));
+// Native hex conversion: the BigInt public operation spends as long converting as multiplying otherwise.
+const toBigInt = (b: Bytes): bigint =>
+  b.length === 0 ? 0n : BigInt("0x" + Buffer.from(b.buffer, b.byteOffset, b.length).toString("hex"));
 
 function fromBigInt(v: bigint, len: number): Bytes {
-  return fromHex(v.toString(16).padStart(len * 2, "0"));
+  return plain(Buffer.from(v.toString(16).padStart(len * 2, "0"), "hex"));
 }
 
 function modPow(base: bigint, exp: bigint, m: bigint): bigint {
