@@ -5,4 +5,4 @@ import { register as trace } from "./trace.js";
 import { register as serve } from "./serve.js";
 
 /** Every subcommand's registration; add one line per command module. */
-export const commands: ((program: Command) => void)[] = [demo, door, serve];
+export const commands: ((program: Command) => void)[] = [demo, door, serve, trace];

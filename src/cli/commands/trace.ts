@@ -1,0 +1,106 @@
+/**
+ * `tapwallet trace FILE [--json] [--lang zh|en]`: decodes a recorded APDU trace (transcript JSON, as the
+ * trace recorder saves it) and prints the ISO 14443-A air-time lower bound of its exchanges per bit rate.
+ */
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { TapwalletError } from "../../core/errors.js";
+import { BIT_RATES, airTime } from "../../nfc/airtime.js";
+import { type DecodedExchange, type Lang, decodeTranscript, formatDecoded } from "../../nfc/decode.js";
+import { type Transcript, parseTranscriptText, transcriptToJson } from "../../nfc/transcript.js";
+
+export interface TraceOptions {
+  json?: boolean;
+  lang?: string;
+}
+
+export interface AirTimeRow {
+  bitRate: number;
+  /** APDU exchanges only, µs. */
+  exchangesUs: number;
+  /** With REQA, anticollision, RATS/ATS (and PPS above 106 kbit/s), µs. */
+  withActivationUs: number;
+}
+
+export function airTimeTable(t: Transcript): AirTimeRow[] {
+  const common = t.activation ? { activation: t.activation } : {};
+  return BIT_RATES.map((bitRate) => ({
+    bitRate,
+    exchangesUs: airTime(t.apdus, { bitRate, ...common }).totalUs,
+    withActivationUs: airTime(t.apdus, { bitRate, includeActivation: true, ...common }).totalUs,
+  }));
+}
+
+async function loadTrace(file: string): Promise<Transcript> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
+    throw new TapwalletError(
+      "trace_unreadable",
+      `无法读取跟踪文件 ${file}（${why}）`,
+      `cannot read trace file ${file} (${why})`,
+    );
+  }
+  const t = parseTranscriptText(text);
+  if (!t.ok)
+    throw new TapwalletError(
+      "trace_invalid",
+      `跟踪文件 ${file} 格式不对：${t.error}`,
+      `trace file ${file} is not a valid trace: ${t.error}`,
+    );
+  return t.value;
+}
+
+const ms = (us: number) => (us / 1000).toFixed(2);
+
+function airTimeText(rows: AirTimeRow[], t: Transcript, lang: Lang): string {
+  const bytes = t.apdus.reduce((n, e) => n + e.command.length + e.response.length, 0);
+  const head =
+    lang === "zh"
+      ? `空中时间下限 (ISO 14443-A，${t.apdus.length} 条 APDU，${bytes} 字节，不含卡片与终端处理时间):`
+      : `Air-time lower bound (ISO 14443-A, ${t.apdus.length} APDUs, ${bytes} bytes, no card or terminal processing):`;
+  const lines = rows.map(
+    (r) =>
+      `  ${String(r.bitRate).padStart(3)} kbit/s: ${ms(r.exchangesUs).padStart(8)} ms` +
+      (lang === "zh"
+        ? `，含激活 ${ms(r.withActivationUs)} ms`
+        : `, with activation ${ms(r.withActivationUs)} ms`),
+  );
+  const recorded = t.apdus.every((e) => e.us !== undefined)
+    ? [`  ${lang === "zh" ? "记录的耗时" : "recorded"}: ${ms(t.apdus.reduce((n, e) => n + e.us!, 0))} ms`]
+    : [];
+  return [head, ...lines, ...recorded].join("\n");
+}
+
+/** The command's output for a trace file; throws `TapwalletError` for a bad file or option. */
+export async function traceCommand(file: string, options: TraceOptions = {}): Promise<string> {
+  const lang = options.lang ?? "zh";
+  if (lang !== "zh" && lang !== "en")
+    throw new TapwalletError(
+      "bad_option",
+      `--lang 只能是 zh 或 en，而不是 "${lang}"`,
+      `--lang must be zh or en, not "${lang}"`,
+    );
+  const t = await loadTrace(file);
+  const exchanges: DecodedExchange[] = decodeTranscript(t.apdus);
+  const rows = airTimeTable(t);
+  const a = transcriptToJson(t).activation;
+  if (options.json)
+    return `${JSON.stringify({ ...(a ? { activation: a } : {}), exchanges, airTime: rows }, null, 2)}\n`;
+  const act = a ? `UID ${a.uid} · ATQA ${a.atqa} · SAK ${a.sak}${a.ats ? ` · ATS ${a.ats}` : ""}\n` : "";
+  return `${act}${formatDecoded(exchanges, lang)}\n\n${airTimeText(rows, t, lang)}\n`;
+}
+
+export function register(program: Command): void {
+  program
+    .command("trace")
+    .description("解码 APDU 跟踪文件并给出空中时间下限 / decode an APDU trace and its air-time lower bound")
+    .argument("<file>", "跟踪文件 (JSON) / trace file (transcript JSON)")
+    .option("--json", "输出 JSON / structured JSON output")
+    .option("--lang <lang>", "语言 zh|en / language zh|en", "zh")
+    .action(async (file: string, options: TraceOptions) => {
+      process.stdout.write(await traceCommand(file, options));
+    });
+}
