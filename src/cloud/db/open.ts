@@ -1,0 +1,139 @@
+/**
+ * Opens the cloud database: SQLite (one file under `DATA_DIR`, the embedded default) or PostgreSQL
+ * (`DATABASE_URL`). Both give the same typed Kysely handle; the few dialect differences (row locks,
+ * transaction start) are handled in `tx.ts` and here.
+ */
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+} from "kysely";
+import type { Driver, SqliteDialectConfig } from "kysely";
+import pg from "pg";
+import type { Database } from "./schema.js";
+
+export type Dialect = "sqlite" | "postgres";
+
+export interface CloudDb {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Where the data lives, for logs (never a password). */
+  readonly location: string;
+  /** The PostgreSQL schema the tables live in (`public` unless told), undefined on SQLite. */
+  readonly schema?: string;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** `postgres://…`; when absent, SQLite is used. */
+  databaseUrl?: string;
+  /** PostgreSQL schema to create (if missing) and use through `search_path`; default `public`. */
+  schema?: string;
+  /** Directory for the SQLite file (created if missing); default `./data`. */
+  dataDir?: string;
+  /** SQLite file name inside `dataDir`, or `:memory:`; default `tapwallet.sqlite`. */
+  sqliteFile?: string;
+  /** PostgreSQL pool size; default 10. */
+  poolMax?: number;
+  /** How long SQLite waits for another process's write lock before giving up (ms); default 5000. */
+  busyTimeoutMs?: number;
+}
+
+export async function openDatabase(options: OpenOptions = {}): Promise<CloudDb> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options) : openSqlite(options);
+}
+
+/**
+ * SQLite transactions start with `BEGIN IMMEDIATE`, which takes the database's single write lock at the
+ * start: a read-then-write transaction can then never fail half-way with SQLITE_BUSY when another process
+ * writes the same file, and every transaction is serialised against every other writer.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+}
+
+function openSqlite(options: OpenOptions): CloudDb {
+  const file = options.sqliteFile ?? "tapwallet.sqlite";
+  let path = ":memory:";
+  if (file !== ":memory:") {
+    const dir = resolve(options.dataDir ?? "./data");
+    mkdirSync(dir, { recursive: true });
+    path = join(dir, file);
+  }
+  const raw = new SqliteDatabase(path);
+  raw.pragma("journal_mode = WAL");
+  raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+  raw.pragma("foreign_keys = ON");
+  raw.pragma("synchronous = NORMAL");
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: raw }) });
+  return { db, dialect: "sqlite", location: path, close: () => db.destroy() };
+}
+
+/** PostgreSQL `bigint` and `numeric` arrive as strings; money and times fit a JS number, and we check that they do. */
+function safeInteger(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`database integer out of JS safe range: ${text}`);
+  return n;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+const typeParsers = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return safeInteger;
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+async function openPostgres(url: string, options: OpenOptions): Promise<CloudDb> {
+  const schema = options.schema ?? "public";
+  if (!SCHEMA_NAME.test(schema)) throw new RangeError(`invalid PostgreSQL schema name: ${schema}`);
+  if (schema !== "public") {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`create schema if not exists "${schema}"`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolMax ?? 10,
+    types: typeParsers,
+    options: `-c search_path=${schema}`,
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: "postgres", location: redactUrl(url), schema, close: () => db.destroy() };
+}
+
+/** `postgres://user:secret@host/db` → `postgres://user@host/db`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = "";
+    return u.toString();
+  } catch {
+    return "postgres://(unparsable url)";
+  }
+}

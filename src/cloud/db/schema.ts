@@ -1,0 +1,12 @@
+/**
+ * The typed database: the union of every module's tables. A new service module adds its tables
+ * interface here (one line) and its migrations in its own folder.
+ */
+import type { AccountsTables } from "../accounts/tables.js";
+import type { DevicesTables } from "../devices/tables.js";
+import type { LedgerTables } from "../ledger/tables.js";
+import type { NotificationsTables } from "../notifications/tables.js";
+import type { RateLimitTables } from "../ratelimit/tables.js";
+
+export interface Database
+  extends RateLimitTables, NotificationsTables, AccountsTables, DevicesTables, LedgerTables {}

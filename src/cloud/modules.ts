@@ -1,0 +1,15 @@
+/** Every service module of the cloud, in the order their routes register. Append new modules here. */
+import { accountsModule } from "./accounts/index.js";
+import { devicesModule } from "./devices/index.js";
+import { ledgerModule } from "./ledger/index.js";
+import type { CloudModule } from "./module.js";
+import { notificationsModule } from "./notifications/index.js";
+import { rateLimitModule } from "./ratelimit/index.js";
+
+export const cloudModules: readonly CloudModule[] = [
+  rateLimitModule,
+  notificationsModule,
+  accountsModule,
+  devicesModule,
+  ledgerModule,
+];

@@ -1,0 +1,173 @@
+/**
+ * `/api/v1/notifications`: a page of events after a cursor, and a server-sent-events stream.
+ *
+ * The stream polls the database with its cursor (the last event number sent), so any server instance
+ * can serve any account and a reconnecting client resumes with `Last-Event-ID`. It sends a comment line
+ * when idle so proxies keep it open, and closes when the session or device stops being valid.
+ */
+import type { FastifyPluginAsync } from "fastify";
+import { principalOf, security } from "../http/auth.js";
+import { withErrors } from "../http/errors.js";
+import type { RouteDeps } from "../module.js";
+import { MAX_PAGE, type NotificationEvent } from "./service.js";
+
+const event = {
+  type: "object",
+  required: ["seq", "type", "payload", "createdAt"],
+  properties: {
+    seq: { type: "integer" },
+    type: { type: "string" },
+    payload: { type: "object", additionalProperties: true },
+    createdAt: { type: "string", format: "date-time" },
+  },
+} as const;
+
+interface ListQuery {
+  after?: number;
+  limit?: number;
+}
+
+function sseFrame(e: NotificationEvent): string {
+  return `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+}
+
+export const notificationRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services, auth }) => {
+  const notifications = services.notifications;
+  const policy = services.ctx.policy;
+  const open = new Set<() => void>();
+
+  // Server shutdown ends every stream so close() does not wait on them.
+  app.addHook("preClose", async () => {
+    for (const stop of open) stop();
+  });
+
+  app.get<{ Querystring: ListQuery }>(
+    "/notifications",
+    {
+      preHandler: auth.any,
+      schema: {
+        tags: ["notifications"],
+        summary: "通知列表 / events after a cursor, oldest first",
+        security: security.any,
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            after: { type: "integer", minimum: 0, default: 0 },
+            limit: { type: "integer", minimum: 1, maximum: MAX_PAGE, default: 50 },
+          },
+        },
+        response: withErrors({
+          200: {
+            type: "object",
+            required: ["events", "cursor"],
+            properties: {
+              events: { type: "array", items: event },
+              cursor: { type: "integer", description: "pass as `after` to get the next page" },
+            },
+          },
+        }),
+      },
+    },
+    async (request) => {
+      const after = request.query.after ?? 0;
+      const events = await notifications.list(
+        principalOf(request).accountId,
+        after,
+        request.query.limit ?? 50,
+      );
+      return { events, cursor: events.at(-1)?.seq ?? after };
+    },
+  );
+
+  app.get<{ Querystring: { after?: number } }>(
+    "/notifications/stream",
+    {
+      preHandler: auth.any,
+      schema: {
+        tags: ["notifications"],
+        summary: "通知推送（SSE）/ server-sent events",
+        description:
+          "Resumes after `Last-Event-ID` or `after`; with neither, sends only events newer than the connection. " +
+          "Each event: `id` = seq, `event` = type, `data` = the event as JSON.",
+        security: security.any,
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { after: { type: "integer", minimum: 0 } },
+        },
+        response: withErrors({
+          200: {
+            description: "text/event-stream",
+            content: { "text/event-stream": { schema: { type: "string" } } },
+          },
+        }),
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const lastId = request.headers["last-event-id"];
+      const resumeAt = typeof lastId === "string" && /^\d{1,15}$/.test(lastId) ? Number(lastId) : undefined;
+      let cursor = resumeAt ?? request.query.after ?? (await notifications.latest(principal.accountId));
+
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache, no-transform",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+      });
+      res.write(`retry: 2000\n\n`);
+
+      let closed = false;
+      let wake: (() => void) | undefined;
+      const stop = () => {
+        closed = true;
+        wake?.();
+      };
+      open.add(stop);
+      request.raw.on("close", stop);
+      const pause = (ms: number) =>
+        new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, ms);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+
+      let lastWrite = Date.now();
+      let lastCheck = Date.now();
+      try {
+        while (!closed) {
+          const events = await notifications.list(principal.accountId, cursor, MAX_PAGE);
+          for (const e of events) {
+            res.write(sseFrame(e));
+            cursor = e.seq;
+            lastWrite = Date.now();
+          }
+          if (events.length === MAX_PAGE) continue;
+          const now = Date.now();
+          if (now - lastWrite >= policy.notificationHeartbeatMs) {
+            res.write(`: keep-alive\n\n`);
+            lastWrite = now;
+          }
+          if (now - lastCheck >= policy.notificationRecheckMs) {
+            lastCheck = now;
+            if (!(await auth.stillValid(principal))) break;
+          }
+          await pause(policy.notificationPollMs);
+        }
+      } catch (e) {
+        request.log.warn(
+          { err: e instanceof Error ? e.message : "unknown" },
+          "notification stream ended by error",
+        );
+      } finally {
+        open.delete(stop);
+        res.end();
+      }
+    },
+  );
+};

@@ -1,0 +1,44 @@
+/**
+ * The services of one server instance, built over one CloudContext. They hold no state of their own
+ * beyond configuration and hooks registered at start: everything else is in the database.
+ */
+import { AccountService } from "./accounts/service.js";
+import type { OtpSender } from "./accounts/otp-sender.js";
+import type { CloudContext } from "./context.js";
+import { DeviceService } from "./devices/service.js";
+import { Ledger } from "./ledger/service.js";
+import { Notifications } from "./notifications/service.js";
+import { RateLimits } from "./ratelimit/service.js";
+
+export interface Services {
+  readonly ctx: CloudContext;
+  readonly rateLimits: RateLimits;
+  readonly notifications: Notifications;
+  readonly accounts: AccountService;
+  readonly devices: DeviceService;
+  readonly ledger: Ledger;
+}
+
+export interface ServiceOptions {
+  otpSender: OtpSender;
+  /** Key of the one-time codes' HMAC; every instance sharing a database must use the same one. */
+  otpPepper: string;
+}
+
+export function createServices(ctx: CloudContext, options: ServiceOptions): Services {
+  const rateLimits = new RateLimits(ctx);
+  const notifications = new Notifications(ctx);
+  const accounts = new AccountService(ctx, options.otpSender, rateLimits, notifications, options.otpPepper);
+  const devices = new DeviceService(ctx, rateLimits, notifications);
+  const ledger = new Ledger(ctx);
+  return { ctx, rateLimits, notifications, accounts, devices, ledger };
+}
+
+/** Deletes rows that can no longer matter (expired codes, sessions, nonces, rate windows). */
+export async function purgeExpired(services: Services): Promise<number> {
+  return (
+    (await services.accounts.purgeExpired()) +
+    (await services.devices.purgeExpiredNonces()) +
+    (await services.rateLimits.purgeExpired())
+  );
+}
