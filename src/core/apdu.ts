@@ -77,7 +77,8 @@ export function encodeCommand(c: CommandApdu): Bytes {
 /** Parses a command APDU per ISO 7816-4 §5.1. */
 export function parseCommand(bytes: Bytes): Result<CommandApdu, ApduParseError> {
   const n = bytes.length;
-  if (n < 4) return err({ reason: `APDU of ${n} bytes is shorter than the 4-byte header`, sw: SW.WRONG_LENGTH });
+  if (n < 4)
+    return err({ reason: `APDU of ${n} bytes is shorter than the 4-byte header`, sw: SW.WRONG_LENGTH });
   const [cla, ins, p1, p2] = [bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!];
   const body = bytes.subarray(4);
   const base = { cla, ins, p1, p2 };
@@ -93,7 +94,10 @@ export function parseCommand(bytes: Bytes): Result<CommandApdu, ApduParseError> 
       const le = body[1 + lc]!;
       return ok({ ...base, data: body.slice(1, 1 + lc), ne: le === 0 ? 256 : le });
     }
-    return err({ reason: `Lc ${lc} does not match ${body.length - 1} bytes that follow`, sw: SW.WRONG_LENGTH });
+    return err({
+      reason: `Lc ${lc} does not match ${body.length - 1} bytes that follow`,
+      sw: SW.WRONG_LENGTH,
+    });
   }
   // b0 == 0: extended, or a short case with Lc = 0 which ISO forbids
   if (body.length === 3) {
@@ -101,7 +105,10 @@ export function parseCommand(bytes: Bytes): Result<CommandApdu, ApduParseError> 
     return ok({ ...base, data: empty, ne: le === 0 ? 65536 : le, extended: true }); // case 2E
   }
   if (body.length < 3)
-    return err({ reason: "Lc of 00 (or a truncated extended length) is not a valid APDU body", sw: SW.WRONG_LENGTH });
+    return err({
+      reason: "Lc of 00 (or a truncated extended length) is not a valid APDU body",
+      sw: SW.WRONG_LENGTH,
+    });
   const lc = (body[1]! << 8) | body[2]!;
   if (lc === 0) return err({ reason: "extended Lc of 0000 is not allowed", sw: SW.WRONG_LENGTH });
   if (body.length === 3 + lc) return ok({ ...base, data: body.slice(3), extended: true }); // case 3E
@@ -109,7 +116,10 @@ export function parseCommand(bytes: Bytes): Result<CommandApdu, ApduParseError> 
     const le = (body[3 + lc]! << 8) | body[4 + lc]!;
     return ok({ ...base, data: body.slice(3, 3 + lc), ne: le === 0 ? 65536 : le, extended: true }); // case 4E
   }
-  return err({ reason: `extended Lc ${lc} does not match ${body.length - 3} bytes that follow`, sw: SW.WRONG_LENGTH });
+  return err({
+    reason: `extended Lc ${lc} does not match ${body.length - 3} bytes that follow`,
+    sw: SW.WRONG_LENGTH,
+  });
 }
 
 export function encodeResponse(r: ResponseApdu): Bytes {

@@ -62,21 +62,39 @@ const EXACT: Record<number, SwMeaning> = {
   [SW.OK]: { zh: "成功", en: "success" },
   0x6200: { zh: "警告：非易失存储器状态未改变", en: "warning: non-volatile memory unchanged" },
   0x6281: { zh: "警告：返回的数据可能已损坏", en: "warning: part of returned data may be corrupted" },
-  [SW.WARNING_EOF]: { zh: "警告：读取数据前已到文件或记录末尾", en: "warning: end of file or record reached before reading Ne bytes" },
-  [SW.SELECTED_FILE_INVALIDATED]: { zh: "警告：选中的文件已失效（应用锁定）", en: "warning: selected file invalidated (application locked)" },
+  [SW.WARNING_EOF]: {
+    zh: "警告：读取数据前已到文件或记录末尾",
+    en: "warning: end of file or record reached before reading Ne bytes",
+  },
+  [SW.SELECTED_FILE_INVALIDATED]: {
+    zh: "警告：选中的文件已失效（应用锁定）",
+    en: "warning: selected file invalidated (application locked)",
+  },
   [SW.VERIFY_FAILED]: { zh: "验证失败", en: "verification failed" },
-  [SW.CRS_CONFLICT]: { zh: "激活冲突：另一个应用已响应同一 AID", en: "activation conflict: another applet answers the same AID" },
-  [SW.STATE_UNCHANGED]: { zh: "执行错误：非易失存储器状态未改变", en: "execution error: non-volatile memory unchanged" },
+  [SW.CRS_CONFLICT]: {
+    zh: "激活冲突：另一个应用已响应同一 AID",
+    en: "activation conflict: another applet answers the same AID",
+  },
+  [SW.STATE_UNCHANGED]: {
+    zh: "执行错误：非易失存储器状态未改变",
+    en: "execution error: non-volatile memory unchanged",
+  },
   [SW.MEMORY_FAILURE]: { zh: "存储器故障", en: "memory failure" },
   [SW.WRONG_LENGTH]: { zh: "长度错误", en: "wrong length" },
   [SW.LOGICAL_CHANNEL_NOT_SUPPORTED]: { zh: "不支持逻辑通道", en: "logical channel not supported" },
   [SW.SECURE_MESSAGING_NOT_SUPPORTED]: { zh: "不支持安全报文", en: "secure messaging not supported" },
-  [SW.COMMAND_INCOMPATIBLE_WITH_FILE]: { zh: "命令与文件结构不相容", en: "command incompatible with file structure" },
+  [SW.COMMAND_INCOMPATIBLE_WITH_FILE]: {
+    zh: "命令与文件结构不相容",
+    en: "command incompatible with file structure",
+  },
   [SW.SECURITY_STATUS_NOT_SATISFIED]: { zh: "不满足安全状态", en: "security status not satisfied" },
   [SW.AUTH_METHOD_BLOCKED]: { zh: "认证方法锁定", en: "authentication method blocked" },
   [SW.REFERENCED_DATA_INVALIDATED]: { zh: "引用数据无效", en: "referenced data invalidated" },
   [SW.CONDITIONS_NOT_SATISFIED]: { zh: "使用条件不满足", en: "conditions of use not satisfied" },
-  [SW.COMMAND_NOT_ALLOWED_NO_EF]: { zh: "命令不允许（无当前文件）", en: "command not allowed (no current EF)" },
+  [SW.COMMAND_NOT_ALLOWED_NO_EF]: {
+    zh: "命令不允许（无当前文件）",
+    en: "command not allowed (no current EF)",
+  },
   0x6987: { zh: "缺少安全报文数据对象", en: "expected secure messaging data objects missing" },
   [SW.SM_DATA_INCORRECT]: { zh: "安全报文数据对象不正确", en: "secure messaging data objects incorrect" },
   [SW.WRONG_DATA]: { zh: "数据域参数不正确", en: "incorrect parameters in the data field" },
@@ -105,7 +123,8 @@ export function describeSw(sw: number): SwMeaning {
   const hi = sw >> 8;
   const lo = sw & 0xff;
   if (hi === 0x61) return { zh: `还有 ${lo || 256} 字节可取`, en: `${lo || 256} more bytes available` };
-  if (hi === 0x6c) return { zh: `Le 错误，正确长度为 ${lo || 256}`, en: `wrong Le, exact length is ${lo || 256}` };
+  if (hi === 0x6c)
+    return { zh: `Le 错误，正确长度为 ${lo || 256}`, en: `wrong Le, exact length is ${lo || 256}` };
   if ((sw & 0xfff0) === SW.COUNTER)
     return { zh: `验证失败，还可尝试 ${lo & 0x0f} 次`, en: `verification failed, ${lo & 0x0f} tries left` };
   if (hi === 0x62) return { zh: "警告：状态未改变", en: "warning: state unchanged" };
