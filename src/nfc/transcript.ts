@@ -7,8 +7,9 @@
  *
  * Loading untrusted JSON returns a `Result` whose error names the field that is wrong.
  */
-import { type Bytes, fromHex, isHex, toHex } from "../core/bytes.js";
+import { type Bytes, toHex } from "../core/bytes.js";
 import { type Result, err, ok } from "../core/result.js";
+import { hexField, isObject, parseJsonText } from "./json.js";
 import type { Activation } from "./link.js";
 
 export interface TranscriptEntry {
@@ -29,18 +30,6 @@ export interface TranscriptJson {
   apdus: { command: string; response: string; us?: number }[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** Reads a hex field; `min` bytes at least. */
-function hexField(v: unknown, where: string, min = 0): Result<Bytes> {
-  if (typeof v !== "string") return err(`${where} must be a hex string`);
-  if (!isHex(v)) return err(`${where} is not hex: "${v.slice(0, 24)}${v.length > 24 ? "…" : ""}"`);
-  const b = fromHex(v);
-  if (b.length < min) return err(`${where} must have at least ${min} byte${min === 1 ? "" : "s"}`);
-  return ok(b);
-}
-
 /** Validates and converts transcript JSON (already parsed). */
 export function parseTranscript(json: unknown): Result<Transcript> {
   if (!isObject(json)) return err('a transcript is a JSON object with an "apdus" array');
@@ -49,9 +38,9 @@ export function parseTranscript(json: unknown): Result<Transcript> {
   for (const [i, e] of json.apdus.entries()) {
     const where = `apdus[${i}]`;
     if (!isObject(e)) return err(`${where} must be an object with "command" and "response"`);
-    const command = hexField(e.command, `${where}.command`, 1);
+    const command = hexField(e.command, `${where}.command`, { min: 1 });
     if (!command.ok) return command;
-    const response = hexField(e.response, `${where}.response`, 2);
+    const response = hexField(e.response, `${where}.response`, { min: 2 });
     if (!response.ok) return err(`${response.error} (the status word)`);
     const entry: TranscriptEntry = { command: command.value, response: response.value };
     if (e.us !== undefined) {
@@ -69,11 +58,12 @@ export function parseTranscript(json: unknown): Result<Transcript> {
     if (!uid.ok) return uid;
     if (![4, 7, 10].includes(uid.value.length))
       return err(`activation.uid has ${uid.value.length} bytes, not 4, 7 or 10`);
-    const atqa = hexField(a.atqa, "activation.atqa", 2);
+    const atqa = hexField(a.atqa, "activation.atqa", { exact: 2 });
     if (!atqa.ok) return atqa;
-    if (atqa.value.length !== 2) return err("activation.atqa must be 2 bytes");
     const sak =
-      typeof a.sak === "number" ? ok(Uint8Array.of(a.sak & 0xff)) : hexField(a.sak, "activation.sak", 1);
+      typeof a.sak === "number"
+        ? ok(Uint8Array.of(a.sak & 0xff))
+        : hexField(a.sak, "activation.sak", { min: 1 });
     if (!sak.ok) return sak;
     if (
       sak.value.length !== 1 ||
@@ -82,7 +72,7 @@ export function parseTranscript(json: unknown): Result<Transcript> {
       return err("activation.sak must be one byte");
     const activation: Activation = { uid: uid.value, atqa: atqa.value, sak: sak.value[0]! };
     if (a.ats !== undefined) {
-      const ats = hexField(a.ats, "activation.ats", 1);
+      const ats = hexField(a.ats, "activation.ats", { min: 1 });
       if (!ats.ok) return ats;
       activation.ats = ats.value;
     }
@@ -92,15 +82,7 @@ export function parseTranscript(json: unknown): Result<Transcript> {
 }
 
 /** Parses transcript JSON text. */
-export function parseTranscriptText(text: string): Result<Transcript> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    return err(`not JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  return parseTranscript(json);
-}
+export const parseTranscriptText = (text: string): Result<Transcript> => parseJsonText(text, parseTranscript);
 
 export function transcriptToJson(t: Transcript): TranscriptJson {
   const out: TranscriptJson = {

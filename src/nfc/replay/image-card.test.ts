@@ -167,7 +167,7 @@ describe("loadImage", () => {
     expect(loadImage(null).ok).toBe(false);
     expect(loadImage({ applications: [] }).ok).toBe(false);
     expect(bad((j) => ((j as unknown as J).applications[0]!.aid = "XYZ"))).toBe(
-      "applications[0].aid is not hex",
+      'applications[0].aid is not hex: "XYZ"',
     );
     expect(bad((j) => ((j as unknown as J).applications[0]!.files = { "15": { record: ["00"] } }))).toBe(
       'applications[0].files.15: unknown field "record" (expected binary, records)',

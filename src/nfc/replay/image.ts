@@ -11,9 +11,10 @@
  * File keys are SFIs in two hex digits (01–1E); response data carry no status word. `loadImage` checks
  * everything and names the first wrong field.
  */
-import { type Bytes, fromHex, isHex, toHex } from "../../core/bytes.js";
+import { type Bytes, toHex } from "../../core/bytes.js";
 import { type Result, err, ok } from "../../core/result.js";
 import type { Activation } from "../link.js";
+import { hexField, isObject, parseJsonText } from "../json.js";
 import { parseTranscript } from "../transcript.js";
 
 export interface ImageFile {
@@ -40,24 +41,10 @@ export interface CardImage {
   applications: ImageApplication[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
 function onlyKeys(o: Record<string, unknown>, allowed: string[], where: string): string | null {
   for (const k of Object.keys(o))
     if (!allowed.includes(k)) return `${where}: unknown field "${k}" (expected ${allowed.join(", ")})`;
   return null;
-}
-
-function hex(v: unknown, where: string, len?: { min?: number; max?: number; exact?: number }): Result<Bytes> {
-  if (typeof v !== "string") return err(`${where} must be a hex string`);
-  if (!isHex(v)) return err(`${where} is not hex`);
-  const b = fromHex(v);
-  if (len?.exact !== undefined && b.length !== len.exact)
-    return err(`${where} must be ${len.exact} bytes, not ${b.length}`);
-  if (len?.min !== undefined && b.length < len.min) return err(`${where} must be at least ${len.min} bytes`);
-  if (len?.max !== undefined && b.length > len.max) return err(`${where} must be at most ${len.max} bytes`);
-  return ok(b);
 }
 
 function loadFile(v: unknown, where: string): Result<ImageFile> {
@@ -68,7 +55,7 @@ function loadFile(v: unknown, where: string): Result<ImageFile> {
     return err(`${where} has neither "binary" nor "records"`);
   const file: ImageFile = {};
   if (v.binary !== undefined) {
-    const b = hex(v.binary, `${where}.binary`, { max: 32767 });
+    const b = hexField(v.binary, `${where}.binary`, { max: 32767 });
     if (!b.ok) return b;
     file.binary = b.value;
   }
@@ -77,7 +64,7 @@ function loadFile(v: unknown, where: string): Result<ImageFile> {
     if (v.records.length > 254) return err(`${where}.records has ${v.records.length} records; at most 254`);
     const records: Bytes[] = [];
     for (const [i, r] of v.records.entries()) {
-      const b = hex(r, `${where}.records[${i}]`, { min: 1, max: 65535 });
+      const b = hexField(r, `${where}.records[${i}]`, { min: 1, max: 65535 });
       if (!b.ok) return b;
       records.push(b.value);
     }
@@ -90,13 +77,13 @@ function loadApplication(v: unknown, where: string): Result<ImageApplication> {
   if (!isObject(v)) return err(`${where} must be an object {"aid", "fci", "files", …}`);
   const unknown = onlyKeys(v, ["aid", "fid", "fci", "files", "balances", "getData"], where);
   if (unknown) return err(unknown);
-  const aid = hex(v.aid, `${where}.aid`, { min: 1, max: 16 });
+  const aid = hexField(v.aid, `${where}.aid`, { min: 1, max: 16 });
   if (!aid.ok) return aid;
-  const fci = hex(v.fci, `${where}.fci`);
+  const fci = hexField(v.fci, `${where}.fci`);
   if (!fci.ok) return fci;
   const app: ImageApplication = { aid: aid.value, fci: fci.value, files: new Map() };
   if (v.fid !== undefined) {
-    const fid = hex(v.fid, `${where}.fid`, { exact: 2 });
+    const fid = hexField(v.fid, `${where}.fid`, { exact: 2 });
     if (!fid.ok) return fid;
     app.fid = (fid.value[0]! << 8) | fid.value[1]!;
     if (app.fid === 0x3f00) return err(`${where}.fid 3F00 is the MF's identifier`);
@@ -119,7 +106,7 @@ function loadApplication(v: unknown, where: string): Result<ImageApplication> {
     for (const [key, b] of Object.entries(v.balances)) {
       if (!/^[0-9A-Fa-f]{2}$/.test(key))
         return err(`${where}.balances key "${key}" is not a P1 in two hex digits`);
-      const value = hex(b, `${where}.balances.${key}`, { exact: 4 });
+      const value = hexField(b, `${where}.balances.${key}`, { exact: 4 });
       if (!value.ok) return value;
       app.balances.set(parseInt(key, 16), value.value);
     }
@@ -129,11 +116,11 @@ function loadApplication(v: unknown, where: string): Result<ImageApplication> {
       return err(`${where}.getData must be an object keyed by command hex ("80CA000009")`);
     app.getData = new Map();
     for (const [key, d] of Object.entries(v.getData)) {
-      const k = hex(key, `${where}.getData key "${key}"`, { min: 4 });
+      const k = hexField(key, `${where}.getData key "${key}"`, { min: 4 });
       if (!k.ok) return k;
       if (k.value[1] !== 0xca && k.value[1] !== 0xcb)
         return err(`${where}.getData key "${key}" is not a GET DATA (INS CA/CB)`);
-      const value = hex(d, `${where}.getData.${key}`);
+      const value = hexField(d, `${where}.getData.${key}`);
       if (!value.ok) return value;
       app.getData.set(toHex(k.value), value.value);
     }
@@ -150,7 +137,7 @@ export function loadImage(json: unknown): Result<CardImage> {
     return err('"applications" must be a non-empty array');
   const image: CardImage = { applications: [] };
   if (json.ppse !== undefined) {
-    const ppse = hex(json.ppse, "ppse", { min: 1 });
+    const ppse = hexField(json.ppse, "ppse", { min: 1 });
     if (!ppse.ok) return ppse;
     image.ppse = ppse.value;
   }
@@ -173,12 +160,4 @@ export function loadImage(json: unknown): Result<CardImage> {
 }
 
 /** Parses card-image JSON text. */
-export function loadImageText(text: string): Result<CardImage> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    return err(`not JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  return loadImage(json);
-}
+export const loadImageText = (text: string): Result<CardImage> => parseJsonText(text, loadImage);

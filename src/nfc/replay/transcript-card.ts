@@ -4,6 +4,7 @@
  * the order starts again each time the card is activated (a new tap). Commands not in the transcript get
  * 6A82 (a SELECT: file or application not found), 6700 (shorter than a header) or 6D00.
  */
+import { encodeResponse } from "../../core/apdu.js";
 import { type Bytes, toHex } from "../../core/bytes.js";
 import { type Result, ok } from "../../core/result.js";
 import { SW } from "../../core/sw.js";
@@ -11,7 +12,7 @@ import type { Activation, ContactlessCard } from "../link.js";
 import { type Transcript, parseTranscript } from "../transcript.js";
 import { copyActivation, defaultReplayActivation } from "./activation.js";
 
-const swBytes = (sw: number): Bytes => Uint8Array.of(sw >> 8, sw & 0xff);
+const swBytes = (sw: number): Bytes => encodeResponse({ data: new Uint8Array(0), sw });
 
 export class TranscriptCard implements ContactlessCard {
   private readonly answers = new Map<string, Bytes[]>();
