@@ -44,6 +44,11 @@ export interface Applet {
   /** Another applet was selected or the field went off; drop transient state. */
   deselect?(ctx: AppletContext): void;
   /**
+   * Called once when the card manager installs the instance, inside the INSTALL transaction: set up the
+   * instance's persistent state (files, counters) here. Throwing aborts the installation (6F00).
+   */
+  install?(ctx: AppletContext): void;
+  /**
    * GlobalPlatform STORE DATA relayed by the card manager under a secure channel: one DGI (data grouping
    * identifier) and its value. Returns a status word.
    */
