@@ -8,8 +8,7 @@
  * VERIFY / STORE DATA values are replaced by their length, and raw hex is only shown for data that is not
  * one of those.
  */
-import type { Bytes } from "../core/bytes.js";
-import { readAscii, readUintBE, toHex } from "../core/bytes.js";
+import { type Bytes, readAscii, readUintBE, toHex } from "../core/bytes.js";
 import { type CommandApdu, parseCommand } from "../core/apdu.js";
 import { type DolEntry, parseDol, splitDolData } from "../core/dol.js";
 import { formatYuan } from "../core/money.js";
