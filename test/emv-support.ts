@@ -9,7 +9,7 @@ import {
   encodeResponse,
   parseCommand,
 } from "../src/core/apdu.js";
-import { type Bytes, fromHex } from "../src/core/bytes.js";
+import { type Bytes, concat, fromHex } from "../src/core/bytes.js";
 import { ManualClock } from "../src/core/clock.js";
 import { SW } from "../src/core/sw.js";
 import { type RsaKeyPair, generateRsaKey } from "../src/crypto/index.js";
@@ -19,6 +19,20 @@ import { QpbocApplet } from "../src/emv/card/qpboc-applet.js";
 import { cardMasterKey } from "../src/emv/cryptogram.js";
 import { demoIssuerPki } from "../src/emv/pki/issuer-pki.js";
 import { AID } from "../src/emv/profile.js";
+import { parseTlv, tlv } from "../src/core/tlv.js";
+import { tokenInstallScript } from "../src/emv/card/install.js";
+import { DGI } from "../src/emv/card/layout.js";
+import { qpbocPackage } from "../src/emv/card/package.js";
+import { type Dgi, aidOf } from "../src/emv/card/personalisation.js";
+import { type AtcWindow, IssuerHost, StaticIssuerKeys } from "../src/emv/issuer/host.js";
+import { MemoryIssuerStore } from "../src/emv/issuer/store.js";
+import { TokenVault } from "../src/emv/issuer/vault.js";
+import { defaultTerminalConfig, unionPayAid } from "../src/emv/terminal/config.js";
+import { Pos } from "../src/emv/terminal/pos.js";
+import { luhnCheckDigit } from "../src/emv/track2.js";
+import { MemoryLink } from "../src/nfc/memory.js";
+import { createTestSecureElement, installForTest } from "../src/se/testing/provision.js";
+import { seededRandom } from "../src/se/testing/random.js";
 
 export const TEST_IMK = fromHex("0123456789ABCDEFFEDCBA9876543210");
 export const TOKEN_BIN = "629977";
@@ -109,3 +123,81 @@ export function send(applet: QpbocApplet, ctx: AppletContext, apdu: Bytes): Resp
 
 export const selectCommand = (aid: Bytes): CommandApdu => command(0x00, 0xa4, 0x04, 0x00, aid, 256);
 export const raw = (r: ResponseApdu): Bytes => encodeResponse(r);
+
+// ---- a whole QuickPass world: issuer host, a phone's SE with a token, a POS ------------------------------
+
+export const FUNDING_PAN = (() => {
+  const body = "622202123456789012";
+  return body + luhnCheckDigit(body);
+})();
+
+export interface WorldOptions {
+  offlineBalance?: number;
+  floorLimit?: number;
+  ctq?: Bytes;
+  /** Change the personalisation before it goes to the SE (e.g. corrupt a certificate). */
+  tamper?: (dgis: Dgi[]) => Dgi[];
+  algorithm?: "3des" | "sm4";
+  atcWindow?: AtcWindow;
+}
+
+export async function quickPassWorld(o: WorldOptions = {}) {
+  const clock = new ManualClock("2026-03-01T04:00:00Z");
+  const random = seededRandom(7);
+  const store = new MemoryIssuerStore();
+  const keys = new StaticIssuerKeys(
+    1,
+    new Map([
+      [StaticIssuerKeys.id(1, "3des"), TEST_IMK],
+      [StaticIssuerKeys.id(1, "sm4"), TEST_IMK],
+    ]),
+  );
+  const vault = new TokenVault(random(32), random);
+  const issuer = new IssuerHost({
+    store,
+    keys,
+    vault,
+    clock,
+    random,
+    tokenBin: TOKEN_BIN,
+    pki: demoIssuerPki(TOKEN_BIN),
+    ...(o.atcWindow ? { atcWindow: o.atcWindow } : {}),
+  });
+  await issuer.openAccount({ fundingPan: FUNDING_PAN, holder: "测试用户 TEST USER", available: 10_000_00 });
+  const issued = await issuer.issueToken({
+    fundingPan: FUNDING_PAN,
+    kind: "debit",
+    deviceId: "phone-1",
+    offline: { balance: o.offlineBalance ?? 500_00 },
+    ...(o.algorithm ? { algorithm: o.algorithm } : {}),
+  });
+  let personalisation = issued.personalisation;
+  if (o.ctq) {
+    personalisation = personalisation.map((d) =>
+      d.dgi === DGI.gpoStatic ? { dgi: d.dgi, data: replaceTag(d.data, 0x9f6c, o.ctq!) } : d,
+    );
+  }
+  if (o.tamper) personalisation = o.tamper([...personalisation]);
+  const phone = { verifiedAt: null as Date | null };
+  const se = createTestSecureElement({
+    packages: [qpbocPackage],
+    clock,
+    host: { lastUserVerification: () => phone.verifiedAt, locked: () => false },
+  });
+  installForTest(se, tokenInstallScript({ kind: "debit", personalisation }));
+  const def = se.registry.setDefaultPayment(aidOf("debit"));
+  if (!def.ok) throw new Error(String(def.error));
+  const config = defaultTerminalConfig({
+    aids: [unionPayAid(AID.debit, { floorLimit: o.floorLimit ?? 0 }), unionPayAid(AID.credit)],
+  });
+  const pos = new Pos({ config, issuer, clock, random });
+  const link = new MemoryLink(se);
+  return { clock, random, store, issuer, issued, se, phone, pos, link, config, personalisation };
+}
+
+/** Replaces one top-level TLV's value in a TLV list. */
+export function replaceTag(data: Bytes, tag: number, value: Bytes): Bytes {
+  const t = parseTlv(data, { recurse: false });
+  if (!t.ok) throw new Error(t.error);
+  return concat(...t.value.map((n) => tlv(n.tag, n.tag === tag ? value : n.value)));
+}

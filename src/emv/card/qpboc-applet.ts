@@ -133,6 +133,10 @@ export class QpbocApplet implements Applet {
     return ok(tlv(0x6f, concat(tlv(0x84, this.aid), tlv(0xa5, fromHex(perso.fci)))));
   }
 
+  install(ctx: AppletContext): void {
+    ctx.store.put(KEY.atc, 0);
+  }
+
   deselect(): void {
     this.session = { gpoDone: false };
   }

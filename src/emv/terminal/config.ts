@@ -4,6 +4,7 @@
  */
 import { type Bytes, ascii, fromHex } from "../../core/bytes.js";
 import type { Fen } from "../../core/money.js";
+import { testCaCapk } from "../pki/test-ca.js";
 import { AID, KERNEL_ID_UNIONPAY } from "../profile.js";
 import { CapkStore, UNIONPAY_CAPK_08, UNIONPAY_CAPK_08_CHECKSUM } from "./capk.js";
 
@@ -68,11 +69,19 @@ export function unionPayAid(aid: Bytes, overrides: Partial<AidParameters> = {}):
   };
 }
 
-/** The UnionPay CAPKs our terminals ship with (production index 08) plus any given. */
+/**
+ * The CAPKs our terminals ship with: UnionPay's production index 08 (checked against its published
+ * checksum) and Tapwallet's test CA (index F1), which certifies the demo issuer's tokens.
+ */
 export function defaultCapks(): CapkStore {
   const store = new CapkStore();
-  const added = store.add(UNIONPAY_CAPK_08, UNIONPAY_CAPK_08_CHECKSUM);
-  if (!added.ok) throw new Error(`built-in CAPK: ${added.error}`);
+  for (const [k, sum] of [
+    [UNIONPAY_CAPK_08, UNIONPAY_CAPK_08_CHECKSUM],
+    [testCaCapk(), undefined],
+  ] as const) {
+    const added = store.add(k, sum);
+    if (!added.ok) throw new Error(`built-in CAPK: ${added.error}`);
+  }
   return store;
 }
 
