@@ -362,7 +362,7 @@ export const PRODUCTS: readonly TransitProduct[] = [
     region: { zh: "北京", en: "Beijing" },
     standard: "city",
     system: "beijing",
-    aids: { instance: "9156000014010001", selection: ["50424F43"] },
+    aids: { instance: "9156000014010001", selection: ["315041592E5359532E4444463031"] },
     issuer: {
       name: {
         zh: "北京市政交通一卡通有限公司",

@@ -38,6 +38,12 @@ export function bcdDate(iso: string): Bytes {
   return bcd(iso.replace(/-/g, ""), 4);
 }
 
+/** `YYYY-MM-DDTHH:MM:SS` of an instant in China time (no zone suffix, as cards record it). */
+export function chinaIso(at: Date): string {
+  const { date, time } = chinaDateDigits(at);
+  return `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${time.slice(0, 2)}:${time.slice(2, 4)}:${time.slice(4, 6)}`;
+}
+
 /** The BCD date (4 bytes) and time (3 bytes) of an instant, in China time. */
 export function bcdNow(at: Date): { date4: Bytes; time3: Bytes } {
   const { date, time } = chinaDateDigits(at);
