@@ -398,9 +398,9 @@ export class FileSystem {
     const n = mode === 4 ? (c.p1 === 0 ? this.currentRecord : c.p1) : this.findRecordById(recs, c.p1, mode);
     const rec = n >= 1 ? recs[n - 1] : undefined;
     if (!rec) return response(SW.RECORD_NOT_FOUND);
-    this.currentRecord = n;
     const ne = c.ne ?? 256;
     if (ne < rec.length && ne !== 256) return response(SW.WRONG_LE | rec.length);
+    this.currentRecord = n;
     return response(SW.OK, rec);
   }
 

@@ -136,6 +136,7 @@ export function sampleFileTree(): {
     recordSize: 23,
     maxRecords: 3,
     append: "always",
+    update: "always",
   };
   const ef19: EfSpec = {
     kind: "ef",
