@@ -29,11 +29,19 @@ export function onAirSak(stored: number): number {
 /**
  * The UID length block 0 holds, by proxmark3's rule (client/src/fileutils.c): 4 when the BCC matches and the
  * stored ATQA's top bits are 00; 7 when the ATQA at offset 8 has the double-size bits 01; otherwise null.
+ * When both readings fit (the manufacturer bytes of a 4-byte card can look like a double-size ATQA, and a
+ * 7-byte UID can contain its own "BCC"), the one whose SAK and ATQA are those of a MIFARE Classic wins, 4 on a tie.
  */
 export function uidLengthOfBlock0(b0: Bytes): 4 | 7 | null {
-  if (bcc(b0.subarray(0, 4)) === b0[4] && (b0[6]! & 0xc0) === 0) return 4;
-  if ((b0[8]! & 0xc0) === 0x40) return 7;
-  return null;
+  const four = bcc(b0.subarray(0, 4)) === b0[4] && (b0[6]! & 0xc0) === 0;
+  const seven = (b0[8]! & 0xc0) === 0x40;
+  if (four && seven) return plausible(b0[5]!, b0[6]!, b0[7]!) || !plausible(b0[7]!, b0[8]!, b0[9]!) ? 4 : 7;
+  return four ? 4 : seven ? 7 : null;
+}
+
+/** A stored SAK and ATQA (air order) as a MIFARE Classic has them: SAK 08/09/18 (maybe | 0x80), ATQA xx 00. */
+function plausible(sak: number, atqa0: number, atqa1: number): boolean {
+  return [0x08, 0x09, 0x18].includes(sak & 0x7f) && atqa1 === 0 && [0x02, 0x04].includes(atqa0 & 0x3f);
 }
 
 /** The identity stored in block 0, or null when its layout is not recognised. */
