@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Bytes, concat, fromHex, toHex } from "../../core/bytes.js";
+import { type Bytes, concat, fromHex } from "../../core/bytes.js";
 import { ManualClock } from "../../core/clock.js";
 import { parseTlv, tlv } from "../../core/tlv.js";
 import { type Activation, CardGoneError, type Link } from "../../nfc/link.js";
