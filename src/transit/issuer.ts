@@ -7,7 +7,7 @@
 import { type Bytes, equalConstantTime, readUintBE } from "../core/bytes.js";
 import type { Clock } from "../core/clock.js";
 import { type Result, err, ok } from "../core/result.js";
-import { assertCanOpen, type TransitProduct } from "./catalogue.js";
+import { assertCanOpen, getProduct, type TransitProduct } from "./catalogue.js";
 import { type Personalisation, type PurseParameters, buildPersonalisation } from "./card/personalisation.js";
 import {
   type EpurseAlgorithm,
@@ -171,10 +171,17 @@ export interface IssuedCard {
   identity: CardIdentity;
   algorithm: EpurseAlgorithm;
   personalisation: Personalisation;
+  /** An existing card moving to a new phone (closed products allowed). */
+  transfer?: boolean;
 }
 
 export interface IssueOptions {
   algorithm?: EpurseAlgorithm;
+  /**
+   * A card that already exists moving to a new phone (移卡): it keeps its number and validity, and closed
+   * products are still serviced this way.
+   */
+  transferOf?: CardIdentity;
   /** The issuer's sequence number of this card (default: the next one). */
   sequence?: number;
   validFrom?: string;
@@ -203,10 +210,23 @@ export class LocalIssuer {
     readonly terminal: Bytes = Uint8Array.of(0x00, 0x00, 0x00, 0x00, 0x00, 0x01),
   ) {}
 
-  /** Opens a new card of an available product (a closed one is refused, naming its successor). */
+  /**
+   * Opens a new card of an available product (a closed one is refused, naming its successor), or re-issues
+   * an existing card for a transfer.
+   */
   issue(productId: string, o: IssueOptions = {}): IssuedCard {
-    const product = assertCanOpen(productId);
+    const existing = o.transferOf ? getProduct(productId) : undefined;
+    const product = existing ?? assertCanOpen(productId);
     const algorithm = o.algorithm ?? "3des";
+    if (o.transferOf) {
+      const personalisation = buildPersonalisation(
+        product,
+        o.transferOf,
+        this.keys.masterKeys(product, algorithm),
+        o.purse,
+      );
+      return { product, identity: o.transferOf, algorithm, personalisation, transfer: true };
+    }
     const sequence = o.sequence ?? this.sequence++;
     const validFrom = o.validFrom ?? this.clock.now().toISOString().slice(0, 10);
     const years = o.years ?? 10;

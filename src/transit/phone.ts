@@ -92,10 +92,12 @@ export interface AddRefusal {
 export function canAddTransitCard(
   existing: readonly string[],
   productId: string,
+  /** An existing card moving in (移卡): closed products are still serviced. */
+  transfer = false,
 ): Result<TransitProduct, AddRefusal> {
   const open = checkCanOpen(productId);
-  if (!open.ok) return err({ ...open.error });
-  const product = open.value;
+  if (!open.ok && !(transfer && getProduct(productId))) return err({ ...open.error });
+  const product = open.ok ? open.value : getProduct(productId)!;
   if (existing.includes(productId))
     return err({
       code: "already_present",
@@ -150,7 +152,7 @@ export interface InstallOptions {
  */
 export function installTransitCard(se: SecureElement, card: IssuedCard, o: InstallOptions): Bytes {
   const existing = transitCardsOn(se).map((c) => c.product.id);
-  const allowed = canAddTransitCard(existing, card.product.id);
+  const allowed = canAddTransitCard(existing, card.product.id, card.transfer ?? false);
   if (!allowed.ok)
     throw new TapwalletError(allowed.error.code, allowed.error.message.zh, allowed.error.message.en, {
       productId: card.product.id,
