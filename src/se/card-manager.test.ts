@@ -140,6 +140,21 @@ describe("card manager over SCP03", () => {
     expect(b.registry.list()).toEqual([]);
   });
 
+  it("runSecureScript names the step that failed", () => {
+    const se = newSe(keysA, 1);
+    const hostChallenge = fromHex("CCCCCCCCCCCCCCCC");
+    const wrongKeys = runSecureScript(se.host.transmit, keysB, INSTALL, { hostChallenge });
+    expect(wrongKeys.ok === false && wrongKeys.error).toMatchObject({
+      step: "INITIALIZE UPDATE",
+      reason: expect.stringMatching(/cryptogram/),
+    });
+    const unknown = installCommands({ packageId: "no.such", aid: fromHex(AID) });
+    const refused = runSecureScript(se.host.transmit, keysA, unknown, { hostChallenge });
+    expect(refused.ok === false && refused.error).toMatchObject({ step: "E6 command 1", sw: 0x6a88 });
+    const done = runSecureScript(se.host.transmit, keysA, INSTALL, { hostChallenge, securityLevel: 0x13 });
+    expect(done.ok && done.value.map((r) => r.sw)).toEqual([0x9000, 0x9000, 0x9000]);
+  });
+
   it("refuses content management outside a secure channel or without C-DECRYPTION", () => {
     const se = newSe(keysA, 1);
     expect(relay(se, [encodeCommand(selectByAid(ISD_AID)), encodeCommand(INSTALL[0]!)])).toEqual([
