@@ -10,11 +10,14 @@ import {
   CompiledQuery,
   Kysely,
   PostgresDialect,
+  SqliteAdapter,
   SqliteDialect,
   SqliteDriver,
   type DatabaseConnection,
+  type DialectAdapter,
+  type Driver,
+  type SqliteDialectConfig,
 } from "kysely";
-import type { Driver, SqliteDialectConfig } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
 
@@ -60,12 +63,27 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/**
+ * SQLite runs DDL inside transactions, though Kysely's adapter does not claim it. Claiming it makes the
+ * Migrator apply migrations in one `BEGIN IMMEDIATE` transaction: two processes starting together on
+ * one file migrate once (the second waits, then finds nothing pending), and a failed migration leaves
+ * no half-made schema.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 class ImmediateSqliteDialect extends SqliteDialect {
   constructor(private readonly settings: SqliteDialectConfig) {
     super(settings);
   }
   override createDriver(): Driver {
     return new ImmediateSqliteDriver(this.settings);
+  }
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
   }
 }
 

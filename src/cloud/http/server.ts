@@ -20,6 +20,7 @@ import { systemRng, type Rng } from "../random.js";
 import { createServices, purgeExpired, type Services } from "../services.js";
 import { Auth } from "./auth.js";
 import { installErrorHandling, withErrors } from "./errors.js";
+import { webApp } from "./web.js";
 
 export const API_PREFIX = "/api/v1";
 export const API_VERSION = "1.0.0";
@@ -43,6 +44,8 @@ export interface ServerDeps {
   modules?: readonly CloudModule[];
   /** Run the periodic purge of expired rows; default true. */
   janitor?: boolean;
+  /** The built web app to serve at `/` (default `web/dist`, see http/web.ts); `false` serves none. */
+  webRoot?: string | false;
 }
 
 declare module "fastify" {
@@ -57,7 +60,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logger: deps.logger ?? false,
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     trustProxy: deps.trustProxy ?? false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
+    // Strict: no silent type coercion (a number is not a phone number) and no silent dropping of unknown
+    // fields. Query parameters are therefore declared as digit strings and converted by the route.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   const log: CloudLog = app.log;
   const ctx: CloudContext = {
@@ -73,10 +78,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const auth = new Auth(services);
   app.decorate("cloud", services);
 
-  // JSON bodies are parsed by Fastify's own (prototype-poisoning-safe) parser; the raw bytes are kept
-  // for the device signature's body digest.
+  // JSON only (anything else is 415). Bodies are parsed by Fastify's own prototype-poisoning-safe
+  // parser; the raw bytes are kept for the device signature's body digest.
   const parseJson = app.getDefaultJsonParser("error", "error");
-  app.removeContentTypeParser("application/json");
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
     const raw = body as Buffer;
     request.rawBody = raw;
@@ -136,6 +141,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   for (const m of modules) {
     if (m.routes) await app.register(m.routes, { prefix: API_PREFIX, services, auth });
   }
+  if (deps.webRoot !== false) await app.register(webApp, { root: deps.webRoot });
 
   if (deps.janitor ?? true) {
     const timer = setInterval(() => {

@@ -23,9 +23,12 @@ const event = {
 } as const;
 
 interface ListQuery {
-  after?: number;
-  limit?: number;
+  after?: string;
+  limit?: string;
 }
+
+/** A cursor or count in a query string: decimal digits (validated by the schema). */
+const digits = (description: string) => ({ type: "string", pattern: "^[0-9]{1,15}$", description }) as const;
 
 function sseFrame(e: NotificationEvent): string {
   return `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
@@ -53,8 +56,8 @@ export const notificationRoutes: FastifyPluginAsync<RouteDeps> = async (app, { s
           type: "object",
           additionalProperties: false,
           properties: {
-            after: { type: "integer", minimum: 0, default: 0 },
-            limit: { type: "integer", minimum: 1, maximum: MAX_PAGE, default: 50 },
+            after: digits("last event number seen (default 0)"),
+            limit: digits(`page size, 1–${MAX_PAGE} (default 50)`),
           },
         },
         response: withErrors({
@@ -70,17 +73,14 @@ export const notificationRoutes: FastifyPluginAsync<RouteDeps> = async (app, { s
       },
     },
     async (request) => {
-      const after = request.query.after ?? 0;
-      const events = await notifications.list(
-        principalOf(request).accountId,
-        after,
-        request.query.limit ?? 50,
-      );
+      const after = Number(request.query.after ?? 0);
+      const limit = Math.min(MAX_PAGE, Math.max(1, Number(request.query.limit ?? 50)));
+      const events = await notifications.list(principalOf(request).accountId, after, limit);
       return { events, cursor: events.at(-1)?.seq ?? after };
     },
   );
 
-  app.get<{ Querystring: { after?: number } }>(
+  app.get<{ Querystring: { after?: string } }>(
     "/notifications/stream",
     {
       preHandler: auth.any,
@@ -94,7 +94,7 @@ export const notificationRoutes: FastifyPluginAsync<RouteDeps> = async (app, { s
         querystring: {
           type: "object",
           additionalProperties: false,
-          properties: { after: { type: "integer", minimum: 0 } },
+          properties: { after: digits("resume after this event number") },
         },
         response: withErrors({
           200: {
@@ -108,7 +108,8 @@ export const notificationRoutes: FastifyPluginAsync<RouteDeps> = async (app, { s
       const principal = principalOf(request);
       const lastId = request.headers["last-event-id"];
       const resumeAt = typeof lastId === "string" && /^\d{1,15}$/.test(lastId) ? Number(lastId) : undefined;
-      let cursor = resumeAt ?? request.query.after ?? (await notifications.latest(principal.accountId));
+      const after = request.query.after === undefined ? undefined : Number(request.query.after);
+      let cursor = resumeAt ?? after ?? (await notifications.latest(principal.accountId));
 
       reply.hijack();
       const res = reply.raw;
