@@ -137,7 +137,8 @@ describe("SE file", () => {
     provision(se);
     expect(storage.saves).toBeGreaterThan(5);
     const seen = observe(se);
-    const back = loadSecureElement(storage.image!, { packages, random: seededRandom(5) });
+    const byId = new Map(packages.map((p) => [p.id, p]));
+    const back = loadSecureElement(storage.image!, { packages: byId, random: seededRandom(5) });
     expect(observe(back)).toEqual(seen);
     expect(parseSeImage(JSON.parse(JSON.stringify(storage.image)))).toEqual(storage.image);
   });

@@ -48,8 +48,8 @@ export interface SeStorage {
 }
 
 export interface SecureElementOptions {
-  /** The applet packages this SE can instantiate (its "ROM"), by `id`. */
-  packages: Iterable<AppletPackage>;
+  /** The applet packages this SE can instantiate (its "ROM"): a list, or a map by package id. */
+  packages: Iterable<AppletPackage> | ReadonlyMap<string, AppletPackage>;
   clock?: Clock;
   /** Random bytes (card challenges, UIDs, applets' `ctx.random`); seed it in tests. */
   random?: (length: number) => Bytes;
@@ -148,7 +148,11 @@ export class SecureElement implements ContactlessCard {
     this.serial = serial;
     this.keys = keys;
     this.nvm = nvm;
-    this.packages = new Map([...options.packages].map((p) => [p.id, p]));
+    const list =
+      options.packages instanceof Map
+        ? [...options.packages.values()]
+        : [...(options.packages as Iterable<AppletPackage>)];
+    this.packages = new Map(list.map((p) => [p.id, p]));
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? defaultRandom;
     this.signals = options.host ?? unlocked;
