@@ -156,8 +156,8 @@ export function checkEmulatable(card: MifareCard): EmulatableVerdict {
     reasons.push({
       code: "mad_application",
       sector: e.sector,
-      zh: `扇区 ${e.sector}：MAD 登记了${what[0]}应用（功能簇 ${hex2(e.cluster)} ${c.zh}），不能模拟`,
-      en: `sector ${e.sector}: the MAD lists a ${what[1]} application (function cluster ${hex2(e.cluster)}, ${c.en}); it cannot be emulated`,
+      zh: `扇区 ${e.sector}：MAD 登记了${what[0]}应用（功能簇 0x${hex2(e.cluster)} ${c.zh}），不能模拟`,
+      en: `sector ${e.sector}: the MAD lists a ${what[1]} application (function cluster 0x${hex2(e.cluster)}, ${c.en}); it cannot be emulated`,
     });
   }
 

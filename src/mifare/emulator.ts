@@ -70,8 +70,8 @@ export const CMD = {
 export interface EmulatorOptions {
   /** Tag nonces, 32-bit; default from the system's CSPRNG. */
   nonce?: () => number;
-  /** Called with a copy of the card image after every change a reader makes (WRITE, TRANSFER). */
-  onChange?: (card: MifareCard) => void;
+  /** Called after every change a reader makes (WRITE, TRANSFER): a copy of the card image, and the block. */
+  onChange?: (card: MifareCard, block: number) => void;
 }
 
 interface Session {
@@ -370,6 +370,6 @@ export class EmulatedClassic implements FrameCard {
 
   private store(m: CardMemory, block: number, bytes: Bytes): void {
     setBlock(m, block, bytes);
-    this.options.onChange?.(cloneCard(this.card));
+    this.options.onChange?.(cloneCard(this.card), block);
   }
 }
