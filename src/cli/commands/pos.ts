@@ -1,0 +1,271 @@
+/**
+ * `tapwallet pos --amount 12.34 (--replay FILE | --image FILE | --phone STATE)`: one QuickPass payment at
+ * Tapwallet's contactless POS (entry point + C-7 kernel) against a recorded card (transcript), a card image,
+ * or a virtual phone's SE file; `--issuer FILE` authorises online against a local issuer file (as
+ * `tapwallet demo quickpass --save DIR` writes). Prints the kernel's outcome, field 55, the issuer's answer
+ * and the receipt, zh-CN first with English beside; `--trace` adds the decoded APDUs. Exit code 0 when the
+ * payment is approved, 3 when it is not.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { type Bytes, fromHex, isHex, toHex } from "../../core/bytes.js";
+import { type Clock, ManualClock, systemClock } from "../../core/clock.js";
+import { TapwalletError } from "../../core/errors.js";
+import { MoneyError, parseYuan } from "../../core/money.js";
+import { qpbocPackage } from "../../emv/card/package.js";
+import { type LocalIssuer, loadLocalIssuer, saveLocalIssuer } from "../../emv/issuer/local.js";
+import { AID } from "../../emv/profile.js";
+import { type TerminalConfig, defaultTerminalConfig, unionPayAid } from "../../emv/terminal/config.js";
+import { type PaymentResult, Pos } from "../../emv/terminal/pos.js";
+import { formatReceipt } from "../../emv/terminal/receipt.js";
+import { maskPan } from "../../emv/track2.js";
+import type { ContactlessCard } from "../../nfc/link.js";
+import { MemoryLink } from "../../nfc/memory.js";
+import { decodeTranscript, formatDecoded } from "../../nfc/decode.js";
+import { ImageCard, TranscriptCard } from "../../nfc/replay/index.js";
+import { TracingLink } from "../../nfc/trace.js";
+import { openSecureElement } from "../../se/persistence.js";
+import { epursePackage } from "../../transit/phone.js";
+
+export interface PosOptions {
+  amount: string;
+  replay?: string;
+  image?: string;
+  phone?: string;
+  issuer?: string;
+  /** The phone's user verified (fingerprint or passcode) just before the tap. */
+  verified?: boolean;
+  un?: string;
+  at?: string;
+  ttq?: string;
+  floorLimit?: string;
+  cvmLimit?: string;
+  appVersion?: string;
+  ifdSerial?: string;
+  sequence?: string;
+  trace?: boolean;
+  json?: boolean;
+}
+
+export interface PosRun {
+  result: PaymentResult;
+  text: string;
+  json: Record<string, unknown>;
+}
+
+function bad(zh: string, en: string): TapwalletError {
+  return new TapwalletError("pos_usage", zh, en);
+}
+
+function yuan(text: string, what: string): number {
+  try {
+    const v = parseYuan(text);
+    if (v < 0) throw new MoneyError("negative");
+    return v;
+  } catch {
+    throw bad(`${what}不是金额：${text}`, `${what} is not an amount in yuan: ${text}`);
+  }
+}
+
+function hexOption(text: string | undefined, bytes: number, what: string): Bytes | undefined {
+  if (text === undefined) return undefined;
+  if (!isHex(text) || text.replace(/\s/g, "").length !== bytes * 2)
+    throw bad(`${what}须为 ${bytes} 字节十六进制`, `${what} must be ${bytes} bytes of hex`);
+  return fromHex(text);
+}
+
+function readJson(path: string, what: { zh: string; en: string }): unknown {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new TapwalletError(
+      "pos_file",
+      `无法读取${what.zh} ${path}（${why}）`,
+      `cannot read ${what.en} ${path} (${why})`,
+    );
+  }
+}
+
+function terminalConfig(o: PosOptions): TerminalConfig {
+  const overrides = {
+    ...(o.ttq !== undefined ? { ttq: hexOption(o.ttq, 4, "--ttq")! } : {}),
+    ...(o.appVersion !== undefined ? { appVersion: hexOption(o.appVersion, 2, "--app-version")! } : {}),
+    floorLimit: o.floorLimit === undefined ? 0 : yuan(o.floorLimit, "--floor-limit "),
+    ...(o.cvmLimit !== undefined ? { cvmRequiredLimit: yuan(o.cvmLimit, "--cvm-limit ") } : {}),
+  };
+  return defaultTerminalConfig({
+    ...(o.ifdSerial !== undefined ? { ifdSerialNumber: o.ifdSerial } : {}),
+    aids: [
+      unionPayAid(AID.debit, overrides),
+      unionPayAid(AID.credit, overrides),
+      unionPayAid(AID.quasiCredit, overrides),
+    ],
+  });
+}
+
+export async function posCommand(o: PosOptions): Promise<PosRun> {
+  const sources = [o.replay, o.image, o.phone].filter((s) => s !== undefined);
+  if (sources.length !== 1)
+    throw bad(
+      "请指定一个卡片来源：--replay、--image 或 --phone",
+      "give exactly one card: --replay, --image or --phone",
+    );
+  const amount = yuan(o.amount, "--amount ");
+  let clock: Clock = systemClock;
+  if (o.at !== undefined) {
+    const t = new Date(o.at);
+    if (Number.isNaN(t.getTime())) throw bad(`--at 不是时间：${o.at}`, `--at is not a date-time: ${o.at}`);
+    clock = new ManualClock(t);
+  }
+  const random = (n: number): Bytes => new Uint8Array(randomBytes(n));
+  const un = hexOption(o.un, 4, "--un");
+  const sequence = o.sequence === undefined ? undefined : Number(o.sequence);
+  if (sequence !== undefined && !(Number.isInteger(sequence) && sequence >= 1 && sequence <= 999999))
+    throw bad("--sequence 须为 1–999999", "--sequence must be 1–999999");
+
+  let card: ContactlessCard;
+  if (o.replay !== undefined) {
+    const c = TranscriptCard.fromJson(readJson(o.replay, { zh: "交易记录文件", en: "transcript" }));
+    if (!c.ok) throw bad(`交易记录文件无效：${c.error}`, `invalid transcript: ${c.error}`);
+    card = c.value;
+  } else if (o.image !== undefined) {
+    const c = ImageCard.fromJson(readJson(o.image, { zh: "卡片镜像文件", en: "card image" }));
+    if (!c.ok) throw bad(`卡片镜像文件无效：${c.error}`, `invalid card image: ${c.error}`);
+    card = c.value;
+  } else {
+    if (!existsSync(o.phone!))
+      throw bad(`找不到手机安全元件文件 ${o.phone}`, `no phone SE file at ${o.phone}`);
+    const verifiedAt = o.verified ? clock.now() : null;
+    card = openSecureElement(o.phone!, {
+      packages: [qpbocPackage, epursePackage],
+      clock,
+      host: { lastUserVerification: () => verifiedAt, locked: () => false },
+    });
+  }
+
+  let issuer: LocalIssuer | undefined;
+  if (o.issuer !== undefined) issuer = loadLocalIssuer(o.issuer, clock, random);
+  const config = terminalConfig(o);
+  const pos = new Pos({
+    config,
+    clock,
+    random,
+    ...(issuer ? { issuer: issuer.host } : {}),
+    ...(sequence ? { firstStan: sequence } : {}),
+  });
+  const link = new TracingLink(new MemoryLink(card));
+  const result = await pos.pay(link, amount, un ? { unpredictableNumber: un } : {});
+  if (issuer && o.issuer !== undefined) saveLocalIssuer(o.issuer, issuer);
+
+  const lines = describePayment(result, config);
+  if (o.trace)
+    lines.push("", "APDU 跟踪 / APDU trace:", formatDecoded(decodeTranscript(link.transcript().apdus), "zh"));
+  const c = result.outcome.card;
+  const json: Record<string, unknown> = {
+    status: result.status,
+    reason: result.reason,
+    kernelOutcome: result.outcome.kind,
+    cvm: result.outcome.cvm,
+    ...(result.outcome.ttq ? { ttq: toHex(result.outcome.ttq) } : {}),
+    ...(c
+      ? {
+          card: {
+            pan: maskPan(c.pan),
+            aid: toHex(c.aid),
+            atc: toHex(c.atc),
+            cryptogramType: c.cryptogramType,
+            cryptogram: toHex(c.cryptogram),
+            fdda: c.fdda,
+          },
+        }
+      : {}),
+    ...(result.outcome.field55 ? { field55: toHex(result.outcome.field55) } : {}),
+    ...(result.authorisation ? { issuer: result.authorisation.response } : {}),
+    issuerAuthentication: result.issuerAuthentication,
+  };
+  return { result, text: lines.join("\n"), json };
+}
+
+const KIND: Record<string, string> = {
+  "online-request": "请求联机授权 / online request",
+  approved: "脱机批准 / offline approved",
+  declined: "拒绝 / declined",
+  "try-again": "请重试 / try again",
+  "try-another-interface": "请使用其他界面 / try another interface",
+};
+
+const STATUS: Record<string, string> = {
+  declined: "交易拒绝 / DECLINED",
+  "try-again": "请重新挥卡 / TAP AGAIN",
+  "try-another-interface": "请插卡或刷卡 / USE ANOTHER INTERFACE",
+};
+
+const CVM: Record<string, string> = {
+  none: "无需验证 / no CVM",
+  cdcvm: "手机上已验证 / consumer device CVM",
+  signature: "签名 / signature",
+  "online-pin": "联机密码 / online PIN",
+};
+
+/** The outcome of one payment as printed lines (no PAN: the card number is masked). */
+export function describePayment(r: PaymentResult, config: TerminalConfig): string[] {
+  const o = r.outcome;
+  const lines = [`闪付 POS / QuickPass POS · 金额 / amount ¥${(r.amount / 100).toFixed(2)}`];
+  if (o.card) lines.push(`卡片 / card: ${maskPan(o.card.pan)}  ${o.card.label ?? ""} (${toHex(o.card.aid)})`);
+  const plain = o.reason.code === "online-request" || o.reason.code === "offline-approved";
+  lines.push(
+    `内核结果 / kernel outcome: ${KIND[o.kind]}${plain ? "" : `（${o.reason.zh} / ${o.reason.en}）`}`,
+  );
+  if (o.ttq) lines.push(`TTQ 9F66: ${toHex(o.ttq)}`);
+  if (o.card) {
+    lines.push(
+      `密文 / cryptogram: ${o.card.cryptogramType} ${toHex(o.card.cryptogram)} · ATC ${toHex(o.card.atc)}`,
+    );
+    if (o.card.fdda !== "not-performed")
+      lines.push(`fDDA: ${o.card.fdda === "passed" ? "通过 / passed" : "失败 / failed"}`);
+  }
+  if (o.kind === "online-request" || o.kind === "approved") lines.push(`持卡人验证 / CVM: ${CVM[o.cvm]}`);
+  if (o.field55) lines.push(`55 域 / field 55: ${toHex(o.field55)}`);
+  const a = r.authorisation?.response;
+  if (a)
+    lines.push(
+      `发卡行应答 / issuer: ${a.responseCode} ${a.message.zh} / ${a.message.en}` +
+        (a.authorisationCode ? ` · 授权码 / auth code ${a.authorisationCode}` : ""),
+    );
+  if (r.issuerAuthentication !== "not-performed")
+    lines.push(
+      `发卡行认证 / issuer authentication: ${r.issuerAuthentication === "verified" ? "卡片验证通过 / verified by the card" : "卡片验证失败 / FAILED on the card"}`,
+    );
+  if (r.status === "approved") lines.push("", ...formatReceipt(r, config));
+  else lines.push(`结果 / result: ${STATUS[r.status]}（${r.reason.zh} / ${r.reason.en}）`);
+  return lines;
+}
+
+export function register(program: Command): void {
+  program
+    .command("pos")
+    .description("闪付 POS 收款 / one QuickPass payment at Tapwallet's contactless POS")
+    .requiredOption("--amount <yuan>", "金额（元）/ amount in yuan, e.g. 12.34")
+    .option("--replay <file>", "回放交易记录 / replay a recorded transcript")
+    .option("--image <file>", "卡片镜像 / a card image")
+    .option("--phone <state>", "手机安全元件文件 / a virtual phone's SE file")
+    .option("--issuer <file>", "本地发卡行文件（联机授权）/ local issuer file for online authorisation")
+    .option("--verified", "用户已在手机上验证 / the user verified on the phone just before the tap")
+    .option("--un <hex>", "不可预知数 9F37 / unpredictable number (4 bytes hex)")
+    .option("--at <datetime>", "终端时间 / terminal date-time (ISO 8601)")
+    .option("--ttq <hex>", "基础 TTQ / base TTQ (4 bytes hex)")
+    .option("--floor-limit <yuan>", "非接脱机限额 / contactless floor limit (default 0: always online)")
+    .option("--cvm-limit <yuan>", "CVM 限额 / CVM-required limit (default 1000.01)")
+    .option("--app-version <hex>", "终端应用版本 9F09 / terminal application version")
+    .option("--ifd-serial <text>", "接口设备序列号 9F1E / IFD serial number (8 characters)")
+    .option("--sequence <n>", "交易序号 9F41 / transaction sequence counter")
+    .option("--trace", "显示 APDU / show the decoded APDUs")
+    .option("--json", "JSON 输出 / JSON output")
+    .action(async (o: PosOptions) => {
+      const run = await posCommand(o);
+      process.stdout.write(`${o.json ? JSON.stringify(run.json, null, 2) : run.text}\n`);
+      process.exitCode = run.result.status === "approved" ? 0 : 3;
+    });
+}
