@@ -316,7 +316,6 @@ export class CardManager implements Applet {
         if (e.module) items.push({ tag: 0x84, value: e.module });
         return tlv(0xe3, items);
       });
-    if (this.pendingStatus.length === 0) return response(SW.REFERENCED_DATA_NOT_FOUND);
     return statusPage(this.pendingStatus, STATUS_PAGE);
   }
 

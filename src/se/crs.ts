@@ -115,19 +115,24 @@ export class ContactlessRegistry {
 
   /** The door card the field may present now (the MIFARE emulation asks this), or null (none, or locked). */
   activeAccessInstance(): Bytes | null {
-    if (this.k.locked()) return null;
-    const inst = this.k.instances.list.find(
-      (i) => i.cl === CL_STATE.ACTIVATED && i.contactless?.category === "access" && isSelectable(i),
+    return (
+      this.fieldInstances()
+        .find((i) => i.contactless?.category === "access")
+        ?.aid.slice() ?? null
     );
-    return inst ? inst.aid.slice() : null;
   }
 
   /** Instances the NFC field reaches now, in install order (only the express transit card when locked). */
   fieldInstances(): Instance[] {
-    const t = this.k.instances;
-    const locked = this.k.locked();
-    return t.list.filter(
-      (i) => i.cl === CL_STATE.ACTIVATED && isSelectable(i) && (!locked || i.hex === t.expressTransit),
+    return this.k.instances.list.filter((i) => this.reachesField(i));
+  }
+
+  /** Whether the field reaches `inst` now: activated, selectable, and the express card if the phone is locked. */
+  reachesField(inst: Instance): boolean {
+    return (
+      inst.cl === CL_STATE.ACTIVATED &&
+      isSelectable(inst) &&
+      (!this.k.locked() || inst.hex === this.k.instances.expressTransit)
     );
   }
 
@@ -279,7 +284,6 @@ export class CrsApplet implements Applet {
         }
         return tlv(0x61, items);
       });
-    if (this.pending.length === 0) return response(SW.REFERENCED_DATA_NOT_FOUND);
     return statusPage(this.pending, STATUS_PAGE);
   }
 }

@@ -169,7 +169,6 @@ export interface Kernel {
     instance: { aid: Bytes; namespace: string },
     selectedAid?: Bytes,
   ): AppletContext;
-  random(length: number): Bytes;
   /** An instance is being deleted: drop it from every interface's selection. */
   forget(hex: string): void;
 }

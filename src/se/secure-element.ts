@@ -26,7 +26,7 @@ import type { Activation, ContactlessCard } from "../nfc/link.js";
 import type { Applet, AppletContext, AppletPackage, HostSignals } from "./applet.js";
 import { CardManager } from "./card-manager.js";
 import { ContactlessRegistry, CrsApplet } from "./crs.js";
-import { CL_STATE, CRS_AID, ISD_AID, PPSE_NAME } from "./gp.js";
+import { CRS_AID, ISD_AID, PPSE_NAME } from "./gp.js";
 import { AbortCommand, type Instance, InstanceTable, type Kernel, SYS, isSelectable } from "./instances.js";
 import { PpseApplet, ppseEntries, ppseFci } from "./ppse.js";
 import type { Scp03Keys } from "./scp03.js";
@@ -165,7 +165,6 @@ export class SecureElement implements ContactlessCard {
       locked: () => this.signals.locked(),
       transact: (fn) => this.transact(fn),
       contextFor: (txn, inst, selectedAid) => this.context(txn, inst, selectedAid),
-      random: (n) => this.random(n),
       forget: (hex) => {
         for (const s of [this.contactless, this.hostSession]) if (s.selected === hex) s.selected = null;
       },
@@ -385,12 +384,7 @@ export class SecureElement implements ContactlessCard {
     const b = this.builtins.get(s.selected);
     if (b) return s.iface === "host" || b.hex === toHex(PPSE_NAME) ? b : null;
     const i = this.instances.get(s.selected);
-    const reachable =
-      i !== undefined &&
-      isSelectable(i) &&
-      (s.iface === "host" ||
-        (i.cl === CL_STATE.ACTIVATED && (!this.signals.locked() || i.hex === this.instances.expressTransit)));
-    if (reachable) return i;
+    if (i && (s.iface === "host" ? isSelectable(i) : this.registry.reachesField(i))) return i;
     s.selected = null;
     return null;
   }
