@@ -1,0 +1,157 @@
+/**
+ * The one place the web app talks HTTP to the cloud. `call(spec, …)` sends JSON, adds the session's bearer
+ * token or the phone's request signature as the route asks, and turns every failure into an `ApiError`:
+ * the server's `{error, message: {zh, en}}`, or a local code (`network_error`, `bad_response`) whose text
+ * lives in the i18n dictionary. It also counts requests in flight, for the activity bar.
+ */
+import { signatureHeaders, newNonce, type RequestSigner } from "./signing.js";
+import { routePath, type RouteSpec } from "./routes.js";
+import type { ApiErrorBody } from "./types.js";
+
+/** Codes the client raises itself (no server message); the UI words them from the dictionary. */
+export type LocalErrorCode = "network_error" | "bad_response" | "aborted";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    /** The server's message in both languages; absent for local codes. */
+    readonly messages?: { zh: string; en: string },
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(messages ? `${code}: ${messages.en}` : code);
+    this.name = "ApiError";
+  }
+}
+
+/** The phone's identity for signed (`device`) calls. */
+export interface DeviceCredentials {
+  signer: RequestSigner;
+  /** Absent when binding (the request proves possession of the new key). */
+  deviceId?: string;
+}
+
+export interface CallOptions {
+  params?: Record<string, string>;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  /** Signs the request; required for `device` routes, and for binding (a session route signed too). */
+  device?: DeviceCredentials;
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+}
+
+export interface ApiClientOptions {
+  /** Origin of the cloud; empty for the page's own origin (the server serves the app). */
+  baseUrl?: string;
+  /** The current session's bearer token. */
+  token(): string | undefined;
+  /** Called when the server says the session is no longer valid. */
+  onSessionEnded?(error: ApiError): void;
+  /** Milliseconds since the epoch, for signed requests' timestamps. */
+  now?(): number;
+  fetch?: typeof fetch;
+}
+
+const SESSION_ENDED = new Set(["session_expired", "session_invalid", "unauthenticated"]);
+
+function isErrorBody(x: unknown): x is ApiErrorBody {
+  if (typeof x !== "object" || x === null) return false;
+  const o = x as Record<string, unknown>;
+  const m = o["message"] as Record<string, unknown> | undefined;
+  return typeof o["error"] === "string" && typeof m?.["zh"] === "string" && typeof m["en"] === "string";
+}
+
+export function queryString(query: CallOptions["query"]): string {
+  if (!query) return "";
+  const pairs = Object.entries(query).filter((e): e is [string, string | number] => e[1] !== undefined);
+  if (pairs.length === 0) return "";
+  return "?" + new URLSearchParams(pairs.map(([k, v]) => [k, String(v)])).toString();
+}
+
+export class ApiClient {
+  private inFlight = 0;
+  private readonly listeners = new Set<(n: number) => void>();
+
+  constructor(private readonly options: ApiClientOptions) {}
+
+  /** Requests in flight now; `subscribe` hears every change. */
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  subscribe(listener: (n: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private track(delta: number): void {
+    this.inFlight += delta;
+    for (const l of this.listeners) l(this.inFlight);
+  }
+
+  /** Headers for a route's caller (and signature), plus the full URL. */
+  async prepare(
+    spec: RouteSpec,
+    opts: CallOptions = {},
+  ): Promise<{ url: string; headers: Record<string, string>; body?: string }> {
+    const path = routePath(spec, opts.params) + queryString(opts.query);
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const headers: Record<string, string> = { accept: "application/json", ...opts.headers };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (spec.caller === "session") {
+      const token = this.options.token();
+      if (token) headers["authorization"] = `Bearer ${token}`;
+    }
+    if (opts.device) {
+      const { signer, deviceId } = opts.device;
+      const timestamp = (this.options.now ?? Date.now)();
+      Object.assign(
+        headers,
+        await signatureHeaders(
+          signer,
+          { method: spec.method, path, body, timestamp, nonce: newNonce(signer) },
+          deviceId,
+        ),
+      );
+    }
+    return { url: (this.options.baseUrl ?? "") + path, headers, ...(body === undefined ? {} : { body }) };
+  }
+
+  /** Sends the request and returns the parsed JSON (undefined for 204). */
+  async call<T>(spec: RouteSpec, opts: CallOptions = {}): Promise<T> {
+    const doFetch = this.options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.track(1);
+    try {
+      const { url, headers, body } = await this.prepare(spec, opts);
+      let response: Response;
+      try {
+        response = await doFetch(url, { method: spec.method, headers, body, signal: opts.signal });
+      } catch (e) {
+        if (opts.signal?.aborted) throw new ApiError(0, "aborted");
+        throw new ApiError(0, "network_error", undefined, {
+          cause: e instanceof Error ? e.message : String(e),
+        });
+      }
+      if (response.status === 204) return undefined as T;
+      let parsed: unknown;
+      try {
+        parsed = await response.json();
+      } catch {
+        throw new ApiError(response.status, "bad_response");
+      }
+      if (!response.ok) {
+        const error = isErrorBody(parsed)
+          ? new ApiError(response.status, parsed.error, parsed.message, parsed.details)
+          : new ApiError(response.status, "bad_response");
+        if (response.status === 401 && spec.caller === "session" && SESSION_ENDED.has(error.code)) {
+          this.options.onSessionEnded?.(error);
+        }
+        throw error;
+      }
+      return parsed as T;
+    } finally {
+      this.track(-1);
+    }
+  }
+}
