@@ -33,7 +33,7 @@ export interface Link {
 export interface ContactlessCard {
   /** Field on: the card powers up and answers activation. */
   activate(): Activation;
-  /** One C-APDU in, one R-APDU (data ‖ SW) out. */
+  /** One C-APDU in, one R-APDU (data ‖ SW) out; an empty answer means the card went mute (lost power). */
   process(command: Bytes): Bytes;
   /** Field off: transient state is lost. */
   deactivate(): void;
@@ -41,6 +41,10 @@ export interface ContactlessCard {
 
 export class CardGoneError extends TapwalletError {
   constructor(detail = "") {
-    super("card_gone", `卡片已离开感应区${detail ? `：${detail}` : ""}`, `the card left the field${detail ? `: ${detail}` : ""}`);
+    super(
+      "card_gone",
+      `卡片已离开感应区${detail ? `：${detail}` : ""}`,
+      `the card left the field${detail ? `: ${detail}` : ""}`,
+    );
   }
 }

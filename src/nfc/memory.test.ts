@@ -85,6 +85,22 @@ describe("MemoryLink", () => {
     expect(card.deactivations).toBe(1);
   });
 
+  it("reports a card that goes mute mid-command (power lost) as gone", async () => {
+    const card = new CountingCard();
+    let mute = false;
+    const muting: ContactlessCard = {
+      activate: () => card.activate(),
+      process: (c) => (mute ? new Uint8Array(0) : card.process(c)),
+      deactivate: () => card.deactivate(),
+    };
+    const link = new MemoryLink(muting);
+    await link.fieldOn();
+    expect(toHex(await link.transceive(fromHex("0084000008")))).toBe("019000");
+    mute = true;
+    await expect(link.transceive(fromHex("0084000008"))).rejects.toBeInstanceOf(CardGoneError);
+    expect(link.activation).toBeNull();
+  });
+
   it("refuses a negative removal plan", () => {
     expect(() => new MemoryLink().removeAfter({ afterExchanges: -1 })).toThrow(RangeError);
   });

@@ -52,7 +52,13 @@ export class MemoryLink implements Link {
       throw new CardGoneError();
     }
     if (this.plan) this.plan.left--;
-    return card.process(command.slice());
+    const answer = card.process(command.slice());
+    if (answer.length < 2) {
+      // A mute card (it lost power mid-command, e.g. a torn write) is gone as far as the terminal can tell.
+      this.current = null;
+      throw new CardGoneError();
+    }
+    return answer;
   }
 
   async fieldOff(): Promise<void> {
