@@ -37,11 +37,14 @@ function sseFrame(e: NotificationEvent): string {
 export const notificationRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services, auth }) => {
   const notifications = services.notifications;
   const policy = services.ctx.policy;
-  const open = new Set<() => void>();
+  /** Open streams: how to stop each, and a promise settled once it has ended its response. */
+  const open = new Map<() => void, Promise<void>>();
 
-  // Server shutdown ends every stream so close() does not wait on them.
+  // Server shutdown ends every stream and waits for them, so their connections are idle (and closed
+  // at once) when the server closes, rather than lingering until the keep-alive timeout.
   app.addHook("preClose", async () => {
-    for (const stop of open) stop();
+    for (const stop of open.keys()) stop();
+    await Promise.all(open.values());
   });
 
   app.get<{ Querystring: ListQuery }>(
@@ -127,8 +130,18 @@ export const notificationRoutes: FastifyPluginAsync<RouteDeps> = async (app, { s
         closed = true;
         wake?.();
       };
-      open.add(stop);
-      request.raw.on("close", stop);
+      let ended!: () => void;
+      open.set(
+        stop,
+        new Promise<void>((resolve) => {
+          ended = resolve;
+        }),
+      );
+      // 'close' comes when the client goes away, or after our own end has been flushed.
+      res.on("close", () => {
+        stop();
+        ended();
+      });
       const pause = (ms: number) =>
         new Promise<void>((resolve) => {
           const t = setTimeout(resolve, ms);
