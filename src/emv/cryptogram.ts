@@ -15,6 +15,7 @@ import {
   ecbEncrypt,
   emvOptionA,
   macAlg1,
+  pbocDiversify,
   pbocSessionKey,
 } from "../crypto/index.js";
 import { ALGORITHM_ID_3DES, ALGORITHM_ID_SM4 } from "./profile.js";
@@ -40,15 +41,8 @@ function optionAY(pan: string, psn: string): Bytes {
  */
 export function cardMasterKey(imk: Bytes, pan: string, psn: string, alg: AcAlgorithm): Bytes {
   if (alg === "3des") return emvOptionA(imk, pan, psn);
-  if (!/^\d{1,19}$/.test(pan) || !/^\d{2}$/.test(psn))
-    throw new RangeError("PAN or PSN is not decimal digits");
-  const y = optionAY(pan, psn);
-  const block = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    block[i] = y[i]!;
-    block[8 + i] = ~y[i]! & 0xff;
-  }
-  return ecbEncrypt("sm4", imk, block);
+  if (!/^\d{1,19}$/.test(pan) || !/^\d{2}$/.test(psn)) throw new RangeError("PAN or PSN is not decimal digits");
+  return pbocDiversify(imk, optionAY(pan, psn), "sm4");
 }
 
 /**
