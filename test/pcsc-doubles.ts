@@ -6,7 +6,8 @@
 import { type Bytes, ascii, concat, equal, fromHex, toHex } from "../src/core/bytes.js";
 import { type Result, err, ok } from "../src/core/result.js";
 import { tlv } from "../src/core/tlv.js";
-import type { Activation, ContactlessCard } from "../src/nfc/link.js";
+import { type Activation, CardGoneError, type ContactlessCard, type Link } from "../src/nfc/link.js";
+import type { VirtualIcc } from "../src/nfc/vpcd-icc.js";
 import type { MifareClassicVariant } from "../src/nfc/pcsc-atr.js";
 import {
   MIFARE_BLOCK_SIZE,
@@ -25,6 +26,12 @@ export const SELECT_PPSE = concat(
   fromHex("00A40400"),
   Uint8Array.of(PPSE_NAME.length),
   PPSE_NAME,
+  fromHex("00"),
+);
+export const SELECT_TEST_AID = concat(
+  fromHex("00A40400"),
+  Uint8Array.of(TEST_AID.length),
+  TEST_AID,
   fromHex("00"),
 );
 /** The PPSE FCI the test card answers: one UnionPay-style entry. */
@@ -69,6 +76,8 @@ export class PpseTestCard implements ContactlessCard {
 
   process(command: Bytes): Bytes {
     if (equal(command, SELECT_PPSE)) return concat(PPSE_FCI, fromHex("9000"));
+    if (equal(command, SELECT_TEST_AID))
+      return concat(tlv(0x6f, [{ tag: 0x84, value: TEST_AID }]), fromHex("9000"));
     if (command.length >= 4 && command[0] === 0x80 && command[1] === INS_COUNT) {
       this.count++;
       return Uint8Array.of(this.count >> 8, this.count & 0xff, 0x90, 0x00);
@@ -171,5 +180,30 @@ export class MemoryStorageCard implements StorageCard {
   /** For test messages. */
   dump(block: number): string {
     return toHex(this.blocks[block]!);
+  }
+}
+
+/** A `Link` straight onto a virtual ICC, as if vpcd and pcscd were not there (field on = power on). */
+export class IccLink implements Link {
+  activation: Activation | null = null;
+  present = true;
+  constructor(readonly icc: VirtualIcc) {
+    icc.insert();
+    icc.powerOff();
+  }
+  async fieldOn(): Promise<Activation> {
+    if (!this.present) throw new CardGoneError();
+    this.icc.powerOn();
+    const uid = this.icc.transmit(fromHex("FFCA000000"));
+    this.activation = { uid: uid.subarray(0, uid.length - 2), atqa: fromHex("0004"), sak: 0x08 };
+    return this.activation;
+  }
+  async transceive(command: Bytes): Promise<Bytes> {
+    if (!this.present || !this.activation) throw new CardGoneError();
+    return this.icc.transmit(command);
+  }
+  async fieldOff(): Promise<void> {
+    this.icc.powerOff();
+    this.activation = null;
   }
 }

@@ -215,6 +215,10 @@ export class Pcsc extends EventEmitter<PcscEvents> {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.links].map((l) => l.fieldOff().catch(() => undefined)));
+    // Closing a reader takes its native mutex, which the addon holds while it delivers a status event, and
+    // promise continuations of that event (a waitForCard… resolving) run before it lets go: a close()
+    // from there would deadlock. A new macrotask is outside any such delivery.
+    await new Promise((resolve) => setImmediate(resolve));
     for (const { native } of this.readersByName.values()) native.close();
     this.readersByName.clear();
     this.native.close(); // may emit a harmless "Command cancelled", which the error listener takes
@@ -330,6 +334,13 @@ export class PcscLink implements Link {
         clearTimeout(timer);
         if (session !== this.session) return;
         if (e) return reject(this.failure(e));
+        // No status word: no card answers that. vpcd reports the virtual card vanishing mid-APDU this way.
+        if (response.length < 2) {
+          this.endSession();
+          return reject(
+            new CardGoneError(`${this.reader}: response of ${response.length} bytes, no status word`),
+          );
+        }
         resolve(new Uint8Array(response));
       });
     });
