@@ -41,7 +41,8 @@ function optionAY(pan: string, psn: string): Bytes {
  */
 export function cardMasterKey(imk: Bytes, pan: string, psn: string, alg: AcAlgorithm): Bytes {
   if (alg === "3des") return emvOptionA(imk, pan, psn);
-  if (!/^\d{1,19}$/.test(pan) || !/^\d{2}$/.test(psn)) throw new RangeError("PAN or PSN is not decimal digits");
+  if (!/^\d{1,19}$/.test(pan) || !/^\d{2}$/.test(psn))
+    throw new RangeError("PAN or PSN is not decimal digits");
   return pbocDiversify(imk, optionAY(pan, psn), "sm4");
 }
 

@@ -51,10 +51,10 @@ export interface TerminalConfig {
 export const CHINA_NO_CVM_CEILING: Fen = 100000;
 
 /**
- * Base TTQ of our POS: qPBOC, contact EMV, online PIN and signature supported (as the traced reader, 36);
- * byte 3: issuer update processing and consumer-device CVM supported; byte 4: fDDA v01.
+ * Base TTQ of our POS: qPBOC, contact EMV and signature supported (the traced reader's 36 less online PIN: our
+ * POS has no PIN pad); byte 3: issuer update processing and consumer-device CVM supported; byte 4: fDDA v01.
  */
-export const DEFAULT_TTQ = fromHex("3600C080");
+export const DEFAULT_TTQ = fromHex("3200C080");
 
 export function unionPayAid(aid: Bytes, overrides: Partial<AidParameters> = {}): AidParameters {
   return {
