@@ -16,7 +16,7 @@
  * - Every refusal is a 4-bit NAK (encrypted once authenticated): 0x0 block outside the card or unknown
  *   command, 0x1 parity/CRC error, 0x4 not allowed; the card then sleeps, so the reader must select it again.
  * - Block 0 is never writable (the phone's UID is fixed), nor are access bits that would not decode (a real
- *   card would lock the sector for ever).
+ *   card would lock the sector for ever). The owner may close the card to writes altogether (`writable`).
  *
  * A UID-only card answers anticollision and SELECT and stays silent on AUTH. `handle` never throws.
  */
@@ -72,6 +72,8 @@ export interface EmulatorOptions {
   nonce?: () => number;
   /** Called after every change a reader makes (WRITE, TRANSFER): a copy of the card image, and the block. */
   onChange?: (card: MifareCard, block: number) => void;
+  /** Whether readers may change the card now (default always); when not, WRITE and TRANSFER get NAK 4. */
+  writable?: () => boolean;
 }
 
 interface Session {
@@ -285,6 +287,8 @@ export class EmulatedClassic implements FrameCard {
         return this.nak(NAK_NOT_ALLOWED, s.cipher);
       return encryptFrame(s.cipher, withCrcA(out ?? blockData(m, block)));
     }
+    if ((cmd === CMD.write || cmd === CMD.transfer) && !(this.options.writable?.() ?? true))
+      return this.nak(NAK_NOT_ALLOWED, s.cipher);
     if (cmd === CMD.write) {
       const allowed =
         block !== 0 &&
