@@ -64,8 +64,8 @@ install_packages() {
   fi
   say "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" > "$STATE_DIR/apt.log" 2>&1 || {
+  apt-get update -qq -o DPkg::Lock::Timeout=300
+  apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" > "$STATE_DIR/apt.log" 2>&1 || {
     tail -20 "$STATE_DIR/apt.log" >&2
     exit 1
   }
