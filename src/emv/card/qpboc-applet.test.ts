@@ -274,6 +274,15 @@ describe("QpbocApplet", () => {
     expect(toHex(f.get(0x9f26)!)).toBe(toHex(applicationCryptogram(blogSessionKey, data, "3des")));
   });
 
+  it("takes pyemv's ICC master key for PAN 9901234567890123 / PSN 45 (IMK 0123…3210): DGI 8000 F84315C7…, KCV 1DA5", () => {
+    // pyemv tests/test_kd_hsm.py (github knovichikhin/pyemv), reference vectors/emv/pyemv.json.
+    const { dgis, applet, ctx } = personalisedApplet({ pan: "9901234567890123", psn: "45" }, false);
+    expect(toHex(dgis.find((d) => d.dgi === 0x8000)!.data)).toBe("F84315C7B95BD3B0C74694922C3808B0");
+    expect(toHex(dgis.find((d) => d.dgi === 0x9000)!.data).slice(0, 4)).toBe("1DA5");
+    expect(applet.select(selectCommand(AID.debit), ctx).sw).toBe(SW.OK);
+    expect(send(applet, ctx, gpoCommand()).sw).toBe(SW.OK);
+  });
+
   it("refuses personalisation with a wrong key check value", () => {
     const { applet, ctx } = personalisedApplet();
     expect(applet.personalize(0x9000, fromHex("000000"), ctx)).toBe(SW.WRONG_DATA);

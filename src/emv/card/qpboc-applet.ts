@@ -31,15 +31,7 @@ import {
 } from "../cryptogram.js";
 import { type IccPrivateKey, iccPrivateKeyFromCrt, signDynamicData } from "../fdda.js";
 import { type CryptogramType, CID, encodeCvr, encodeIad } from "../iad.js";
-import {
-  CARD_AUTH_DATA_LENGTH,
-  CARD_SENDS_CID_IN_GPO,
-  CTQ,
-  FDDA_VERSION_01,
-  TTQ,
-  hasBit,
-  withBit,
-} from "../profile.js";
+import { CARD_SENDS_CID_IN_GPO, CTQ, FDDA_VERSION_01, TTQ, hasBit, withBit } from "../profile.js";
 import { DGI, INTERNAL, LOG_FORMAT, LOG_RECORDS, LOG_SFI, isRecordDgi } from "./layout.js";
 
 const CLA_PROPRIETARY = 0x80;
@@ -300,8 +292,8 @@ export class QpbocApplet implements Applet {
     out.push(tlv(0x9f6c, ctq));
     if (newBalance !== undefined) out.push(tlv(0x9f5d, uintBCD(newBalance)));
     if (decision.type === "TC") {
-      const cardAuth = concat(Uint8Array.of(FDDA_VERSION_01), ctx.random(4), ctq);
-      this.session.cardAuthData = cardAuth.slice(0, CARD_AUTH_DATA_LENGTH);
+      // 9F69: fDDA version ‖ card unpredictable number ‖ CTQ (CARD_AUTH_DATA_LENGTH bytes).
+      this.session.cardAuthData = concat(Uint8Array.of(FDDA_VERSION_01), ctx.random(4), ctq);
       const sdad = signDynamicData(this.iccPrivateKey(perso), atcBytes, [
         t.un,
         t.amount,
@@ -553,9 +545,9 @@ function decide(
     cdcvm: cvm === "cdcvm",
     ctq: (base) => {
       let ctq = base.length === 2 ? base : Uint8Array.of(0, 0);
-      ctq = withBit(ctq, CTQ.cdcvmPerformed, cvm === "cdcvm");
-      ctq = withBit(ctq, CTQ.onlinePinRequired, cvm === "online-pin");
-      ctq = withBit(ctq, CTQ.signatureRequired, cvm === "signature");
+      if (cvm === "cdcvm") ctq = withBit(ctq, CTQ.cdcvmPerformed);
+      if (cvm === "online-pin") ctq = withBit(ctq, CTQ.onlinePinRequired);
+      if (cvm === "signature") ctq = withBit(ctq, CTQ.signatureRequired);
       return ctq;
     },
   };
