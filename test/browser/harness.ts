@@ -63,7 +63,7 @@ export interface WalletServer {
 }
 
 export async function startWalletServer(
-  webRoot: string,
+  webRoot: string | false,
   policy: Partial<CloudPolicy> = {},
 ): Promise<WalletServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "tw-data-"));

@@ -66,7 +66,7 @@ export function queryString(query: CallOptions["query"]): string {
   if (!query) return "";
   const pairs = Object.entries(query).filter((e): e is [string, string | number] => e[1] !== undefined);
   if (pairs.length === 0) return "";
-  return "?" + new URLSearchParams(pairs.map(([k, v]) => [k, String(v)])).toString();
+  return "?" + new URLSearchParams(pairs.map(([k, v]): [string, string] => [k, String(v)])).toString();
 }
 
 export class ApiClient {

@@ -64,7 +64,7 @@ export function createApi(client: ApiClient) {
         headers["accept"] = "text/event-stream";
         let response: Response;
         try {
-          response = await fetch(url, { headers, signal, cache: "no-store" });
+          response = await fetch(url, { headers, signal });
         } catch {
           throw new ApiError(0, signal.aborted ? "aborted" : "network_error");
         }
