@@ -49,10 +49,10 @@ async function goToPhoneScreen(page: Page, tab: RegExp = /^(手机|Phone)$/): Pr
 
 /** Signs in through the API (a second session on the same account, as another browser would). */
 async function apiSession(phone: string) {
-  let token: string | undefined;
-  const api = createApi(new ApiClient({ baseUrl: server.url, token: () => token }));
+  const session: { token?: string } = {};
+  const api = createApi(new ApiClient({ baseUrl: server.url, token: () => session.token }));
   await api.accounts.requestCode(phone);
-  token = (await api.accounts.signIn(phone, await server.codeFor(phone))).token;
+  session.token = (await api.accounts.signIn(phone, await server.codeFor(phone))).token;
   return api;
 }
 
