@@ -110,6 +110,11 @@ const r = (sw: number, data?: Bytes): ResponseApdu => response(sw, data);
 export class EpurseApplet implements Applet {
   private readonly fs: FileSystem;
   private session: LoadSession | PurchaseSession | null = null;
+  /**
+   * What personalisation wrote, read once from the store: it never changes afterwards (a new personalisation
+   * means a new instance, hence a new applet object).
+   */
+  private perso: { params: Params; keys: Bytes; code: Bytes | undefined } | null = null;
 
   constructor(private readonly profile: EpurseProfile) {
     this.fs = new FileSystem(profile.root);
@@ -201,16 +206,21 @@ export class EpurseApplet implements Applet {
   // ── state ─────────────────────────────────────────────────────────────────────────────────────────
 
   private personalised(ctx: AppletContext): boolean {
+    if (this.perso) return true;
     const s = ctx.store;
-    return (
-      s.get(K.params) !== undefined &&
-      s.get(K.keys) !== undefined &&
-      (!this.profile.securityCode || s.get(K.code) !== undefined)
-    );
+    const params = s.get<Params>(K.params);
+    const keys = s.get<string>(K.keys);
+    const code = this.profile.securityCode ? s.get<string>(K.code) : undefined;
+    if (params === undefined || keys === undefined || (this.profile.securityCode && code === undefined))
+      return false;
+    // Only a personalised card is cached (personalize() itself runs before this and never reads the cache).
+    this.perso = { params, keys: fromHex(keys), code: code === undefined ? undefined : fromHex(code) };
+    return true;
   }
 
   private params(ctx: AppletContext): Params {
-    return ctx.store.get<Params>(K.params)!;
+    this.personalised(ctx);
+    return this.perso!.params;
   }
 
   private algorithm(ctx: AppletContext): EpurseAlgorithm {
@@ -240,12 +250,13 @@ export class EpurseApplet implements Applet {
 
   /** DPK, DLK, DTK (16 bytes each). */
   private key(ctx: AppletContext, which: 0 | 1 | 2): Bytes {
-    return fromHex(ctx.store.get<string>(K.keys)!).slice(which * 16, which * 16 + 16);
+    this.personalised(ctx);
+    return this.perso!.keys.slice(which * 16, which * 16 + 16);
   }
 
   private securityCode(ctx: AppletContext): Bytes | undefined {
-    const hex = this.profile.securityCode ? ctx.store.get<string>(K.code) : undefined;
-    return hex === undefined ? undefined : fromHex(hex);
+    this.personalised(ctx);
+    return this.perso?.code;
   }
 
   // ── commands ──────────────────────────────────────────────────────────────────────────────────────
