@@ -70,6 +70,13 @@ describe("QuickPass end to end (issuer → SE → POS)", () => {
       atcs.push(toHex(r.outcome.card!.atc));
     }
     expect(atcs).toEqual(["0001", "0002", "0003"]);
+    const history = await w.issuer.history(w.issued.token);
+    expect(history.map((a) => [a.atc, a.amount, a.responseCode])).toEqual([
+      [1, 1_00, "00"],
+      [2, 2_00, "00"],
+      [3, 3_00, "00"],
+    ]);
+    expect(JSON.stringify(history)).not.toContain(FUNDING_PAN);
   });
 
   it("declines a payment above the CVM limit without a verification on the phone, pays after one", async () => {

@@ -33,7 +33,15 @@ import type { IssuerPki } from "../pki/issuer-pki.js";
 import { CVN_PBOC } from "../profile.js";
 import { isLuhnValid, luhnCheckDigit, parseTrack2 } from "../track2.js";
 import { type DeclineReason, RC, RESPONSE_CODES, type ResponseCode } from "./response-codes.js";
-import type { AccountRecord, IssuerStore, IssuerTx, TokenLimits, TokenRecord, TokenStatus } from "./store.js";
+import type {
+  AccountRecord,
+  AuthorisationRecord,
+  IssuerStore,
+  IssuerTx,
+  TokenLimits,
+  TokenRecord,
+  TokenStatus,
+} from "./store.js";
 import type { TokenVault } from "./vault.js";
 
 /** The issuer's AC master keys (IMK-AC) by derivation key index — an HSM's job in production. */
@@ -250,6 +258,12 @@ export class IssuerHost implements Issuer {
 
   async token(token: string): Promise<TokenRecord | undefined> {
     return this.o.store.transaction((tx) => tx.token(token));
+  }
+
+  /** A token's authorisations, oldest first (what the wallet shows as its transactions). */
+  async history(token: string): Promise<AuthorisationRecord[]> {
+    const list = await this.o.store.transaction((tx) => tx.authorisations(token));
+    return list.sort((a, b) => a.at.localeCompare(b.at) || a.atc - b.atc);
   }
 
   // ---- authorisation ------------------------------------------------------------------------------------
