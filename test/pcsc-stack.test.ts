@@ -6,9 +6,13 @@
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../src/core/bytes.js";
+import { ManualClock } from "../src/core/clock.js";
 import { CardGoneError } from "../src/nfc/link.js";
 import { PcscStorageCardLink } from "../src/nfc/pcsc-storage.js";
 import { VPCD_READER_NAME } from "../src/nfc/vpcd-protocol.js";
+import { seededRandom } from "../src/se/testing/random.js";
+import { readTransitCard } from "../src/transit/reader/reader.js";
+import { TransitSandbox } from "../src/transit/sandbox.js";
 import {
   INS_UNPLUG,
   MemoryStorageCard,
@@ -127,6 +131,28 @@ describe.skipIf(!RUN_STACK_TESTS)("PC/SC interop through pcscd and vpcd", () => 
       await pcsc.waitForCard(reader, 5000);
       await link.fieldOn();
       expect(toHex(await link.transceive(fromHex("8010000002")))).toBe("00019000");
+    });
+  });
+
+  it("our metro gates charge the phone's T-Union card through the stack, and the reader reads it back", async () => {
+    const clock = new ManualClock("2026-03-02T00:30:00Z");
+    const sb = new TransitSandbox({ clock, random: seededRandom(7) });
+    const { aid } = sb.addCard("tu-jingjinji");
+    expect((await sb.topUp(aid, 5000)).ok).toBe(true);
+    const entry = sb.metroGate({ station: "0101", direction: "entry" });
+    const exit = sb.metroGate({ station: "0112", direction: "exit" });
+    await onVpcd(sb.se, async ({ link }) => {
+      await link.fieldOn();
+      expect((await entry.tap(link)).ok).toBe(true);
+      await link.fieldOff();
+      clock.advance(25 * 60_000);
+      await link.fieldOn();
+      const out = await exit.tap(link);
+      expect(out.ok && [out.amount, out.balanceAfter]).toEqual([500, 4500]);
+      await link.fieldOff();
+      await link.fieldOn();
+      const read = await readTransitCard(link);
+      expect(read.ok && read.value.balance).toBe(4500);
     });
   });
 });
