@@ -13,7 +13,7 @@
  *
  * Frames in a row from the same side (the card stayed silent) are spaced as if it had answered at once.
  */
-import type { FrameTraceEntry } from "../nfc/frame.js";
+import { type FrameTraceEntry, frameBits } from "../nfc/frame.js";
 import { BIT_FC, FC_HZ, FDT_N, FDT_PICC_TO_PCD_FC } from "../nfc/airtime.js";
 
 const T = BIT_FC[106];
@@ -35,7 +35,7 @@ export function frameAirTime(trace: readonly FrameTraceEntry[]): FrameAirTime {
   let card = 0;
   let end = 0;
   for (const { from, frame } of trace) {
-    const d = frame.bits ?? frame.data.length * 9;
+    const d = frameBits(frame);
     const bits = 1 + d + (from === "reader" ? 2 : 1);
     const last =
       frame.bits !== undefined

@@ -160,11 +160,6 @@ export function cardsEqual(a: MifareCard, b: MifareCard): boolean {
   return true;
 }
 
-/** Whether any byte of memory is unknown. */
-export function hasUnknownBytes(card: MifareCard): boolean {
-  return card.memory !== null && card.memory.known.some((k) => k !== 1);
-}
-
 /** Counts of blocks, for messages: how many trailers and data blocks hold unknown bytes. */
 export function unknownBlockCount(memory: CardMemory): { trailers: number; data: number } {
   let trailers = 0;

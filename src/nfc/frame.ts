@@ -43,10 +43,6 @@ export function shortFrame(value: number, bits: number): Frame {
   return { data: Uint8Array.of(value & ((1 << bits) - 1)), bits, parity: new Uint8Array(0) };
 }
 
-export function isShortFrame(frame: Frame): boolean {
-  return frame.bits !== undefined;
-}
-
 /** True when a frame is well formed: a short frame has one byte, a full frame one parity bit per byte. */
 export function isWellFormed(frame: Frame): boolean {
   if (frame.bits !== undefined)
