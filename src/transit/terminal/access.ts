@@ -6,6 +6,7 @@
 import type { ResponseApdu } from "../../core/apdu.js";
 import { type Bytes, ascii, fromHex, readUintBE } from "../../core/bytes.js";
 import { type Result, err, ok } from "../../core/result.js";
+import { findTag, parseTlv } from "../../core/tlv.js";
 import { SW } from "../../core/sw.js";
 import { CITY_UNION_AID, T_UNION_EP_AID, type TransitSystem } from "../catalogue.js";
 import { BEIJING_ADF_FID } from "../systems/beijing.js";
@@ -133,6 +134,11 @@ export async function openCard(
       if (r.sw === SW.OK) files.set(sfi, r.data);
     }
     if (system === "beijing" && !files.has(0x04)) continue;
+    // EF15 unreadable: its copy in the FCI (9F0C on T-Union/City Union cards, 8C on Shenzhen Tong).
+    if (access.identitySfis.includes(0x15) && !files.has(0x15)) {
+      const copy = ef15FromFci(fci.data);
+      if (copy) files.set(0x15, copy);
+    }
     const identity = LAYOUTS[system].decodeIdentity(files);
     if (!identity.ok) return err({ reason: "unreadable", system, detail: identity.error });
     // A card image may keep the purse beside the identity files; the purse commands then tell.
@@ -141,6 +147,13 @@ export async function openCard(
     return ok({ access, identity: identity.value, files, fci: fci.data });
   }
   return err({ reason: "no_system" });
+}
+
+/** EF15 as a card copies it into its FCI (6F { A5 { 9F0C | 8C } }), or undefined. */
+export function ef15FromFci(fci: Bytes): Bytes | undefined {
+  const t = parseTlv(fci);
+  if (!t.ok) return undefined;
+  return (findTag(t.value, 0x9f0c) ?? findTag(t.value, 0x8c))?.value;
 }
 
 /** The purse balance in fen (negative when overdrawn), or an error. */
