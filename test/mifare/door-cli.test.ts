@@ -1,10 +1,11 @@
 /**
  * Door-card dumps on disk and the `tapwallet door` command. The fixtures in test/fixtures/mifare were written
- * by our own exporter (the blank S50 card: UID 01A062BD, manufacturer data 011B8CC2D5107E1D, the facts of
- * proxmark3's traces/mifare/s50-empty), so this also pins the exporter's output byte for byte.
+ * by our own exporter (a blank 1K card of our own: UID 5A17E3C0, manufacturer data 6263646566676869), so this
+ * also pins the exporter's output byte for byte. The published blank-card examples (proxmark3's
+ * traces/mifare/s50-empty in four formats, in ../shared/reference/vectors/mifare/formats) are read in place.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,7 +17,7 @@ import { convertDump, inspectDump, loadDump } from "../../src/cli/commands/door.
 
 const dir = join(import.meta.dirname, "../fixtures/mifare");
 const fixture = (name: string) => join(dir, name);
-const blank = blankCard({ type: "1k", uid: fromHex("01A062BD"), manufacturer: fromHex("011B8CC2D5107E1D") });
+const blank = blankCard({ type: "1k", uid: fromHex("5A17E3C0"), manufacturer: fromHex("6263646566676869") });
 const BLANK_FILES = [
   "blank-1k.json",
   "blank-1k.bin",
@@ -61,6 +62,28 @@ describe("the blank card loads identically from each format", () => {
   });
 });
 
+// The published examples are not copied into the project; CI has ../shared beside the checkout.
+const published = join(import.meta.dirname, "../../../shared/reference/vectors/mifare/formats");
+const havePublished = existsSync(published);
+
+describe.skipIf(!havePublished && !process.env.CI)(
+  "the published blank S50 card (proxmark3 s50-empty)",
+  () => {
+    const s50 = blankCard({
+      type: "1k",
+      uid: fromHex("01A062BD"),
+      manufacturer: fromHex("011B8CC2D5107E1D"),
+    });
+    it.each(["pm3_s50-empty.json", "pm3_s50-empty.eml", "pm3_s50-empty.mct", "pm3_s50-empty.nfc"])(
+      "%s loads identically",
+      (name) => {
+        const dump = loadDump(join(published, name));
+        expect(cardsEqual(dump.card, s50)).toBe(true);
+      },
+    );
+  },
+);
+
 describe("door inspect", () => {
   it("prints the issue's JSON shape", () => {
     const j = inspectDump(loadDump(fixture("blank-1k.nfc")));
@@ -77,7 +100,7 @@ describe("door inspect", () => {
     expect(j).toMatchObject({
       format: "nfc",
       type: "1k",
-      uid: "01A062BD",
+      uid: "5A17E3C0",
       sak: "08",
       atqa: "0004",
       emulatable: true,
@@ -170,7 +193,7 @@ describe("the tapwallet command", () => {
         cwd: join(import.meta.dirname, "../.."),
       },
     );
-    expect(JSON.parse(out)).toMatchObject({ format: "mct", uid: "01A062BD", emulatable: true });
+    expect(JSON.parse(out)).toMatchObject({ format: "mct", uid: "5A17E3C0", emulatable: true });
     const target = join(work, "cli.nfc");
     const r = cli("convert", fixture("blank-1k.eml"), "--to", "nfc", "--nfc-version", "2", "-o", target);
     expect(r.status).toBe(0);
