@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../core/bytes.js";
 import { CardGoneError } from "./link.js";
-import { Pcsc } from "./pcsc.js";
+import { Pcsc, openPcscLink } from "./pcsc.js";
 import type { NativePcsc, NativeReader } from "./pcsc-native.js";
 import { checkPcscdRunning, loadNativePcsc, pcscCodeOf } from "./pcsc-native.js";
 
@@ -273,5 +273,35 @@ describe("PC/SC availability", () => {
   it("reads the PC/SC code out of the addon's messages", () => {
     expect(pcscCodeOf(new Error("SCardTransmit error: Transaction failed.(0x80100016)"))).toBe(0x80100016);
     expect(pcscCodeOf("no code")).toBeNull();
+  });
+});
+
+describe("openPcscLink (--pcsc [READER])", () => {
+  it("picks the reader by substring, waits for the card, and closes everything", async () => {
+    const native = new FakePcsc();
+    const reader = new FakeReader("ACS ACR122U PICC Interface 00 00");
+    setTimeout(() => {
+      native.emit("reader", new FakeReader("Virtual PCD 00 00"));
+      native.emit("reader", reader);
+      setTimeout(() => reader.insert(ISO_ATR), 10);
+    }, 10);
+    const opened = await openPcscLink("acr122", {
+      factory: () => native,
+      skipServiceCheck: true,
+      queryActivation: false,
+    });
+    expect(opened.reader).toBe(reader.name);
+    await opened.link.fieldOn();
+    await opened.close();
+    expect([reader.connected, reader.closed, native.closed]).toEqual([false, true, true]);
+  });
+
+  it("closes PC/SC again when no card comes", async () => {
+    const native = new FakePcsc();
+    setTimeout(() => native.emit("reader", new FakeReader("Virtual PCD 00 00")), 5);
+    await expect(
+      openPcscLink(true, { factory: () => native, skipServiceCheck: true, cardTimeoutMs: 30 }),
+    ).rejects.toBeInstanceOf(CardGoneError);
+    expect(native.closed).toBe(true);
   });
 });

@@ -388,3 +388,47 @@ export class PcscLink implements Link {
 export function spacedHex(bytes: Bytes): string {
   return toHex(bytes).replace(/(..)(?!$)/g, "$1 ");
 }
+
+export interface OpenedPcscLink {
+  pcsc: Pcsc;
+  reader: string;
+  link: PcscLink;
+  /** Field off and `Pcsc.close()`: call it when done, or the process does not exit. */
+  close(): Promise<void>;
+}
+
+/**
+ * What a terminal command's `--pcsc [READER]` does: opens PC/SC, picks the reader whose name contains
+ * `reader` (`true` or undefined: the first one), waits up to `cardTimeoutMs` for a card, and gives a `Link`.
+ */
+export async function openPcscLink(
+  reader: string | boolean | undefined,
+  options: PcscLinkOptions & {
+    cardTimeoutMs?: number;
+    factory?: NativeFactory;
+    skipServiceCheck?: boolean;
+  } = {},
+): Promise<OpenedPcscLink> {
+  const { cardTimeoutMs = 30_000, factory, skipServiceCheck, ...linkOptions } = options;
+  const pcsc = await Pcsc.open({
+    ...(factory ? { factory } : {}),
+    ...(skipServiceCheck ? { skipServiceCheck } : {}),
+  });
+  try {
+    const name = await pcsc.waitForReader(typeof reader === "string" ? reader : undefined);
+    await pcsc.waitForCard(name, cardTimeoutMs);
+    const link = pcsc.link(name, linkOptions);
+    return {
+      pcsc,
+      reader: name,
+      link,
+      close: async () => {
+        await link.fieldOff().catch(() => undefined);
+        await pcsc.close();
+      },
+    };
+  } catch (e) {
+    await pcsc.close();
+    throw e;
+  }
+}

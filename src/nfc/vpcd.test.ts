@@ -2,7 +2,7 @@ import { type AddressInfo, type Server, type Socket, createServer } from "node:n
 import { afterEach, describe, expect, it } from "vitest";
 import { type Bytes, fromHex, toHex } from "../core/bytes.js";
 import { INS_UNPLUG, MemoryStorageCard, PpseTestCard, SELECT_PPSE } from "../../test/pcsc-doubles.js";
-import { VpcdBridge, type VpcdTraceEvent } from "./vpcd.js";
+import { VpcdBridge, type VpcdTraceEvent, startVpcdBridge } from "./vpcd.js";
 import { FrameDecoder, encodeFrame } from "./vpcd-protocol.js";
 
 /** Plays vpcd's side of the protocol: listens, takes the bridge's connection, sends requests. */
@@ -182,6 +182,24 @@ describe("VpcdBridge against a stand-in vpcd", () => {
     await expect(bridge.start()).rejects.toMatchObject({
       code: "vpcd_unreachable",
       en: expect.stringContaining("setup-pcsc.sh"),
+    });
+  });
+});
+
+describe("startVpcdBridge (--vpcd [HOST:PORT])", () => {
+  it("presents the card at the given address", async () => {
+    const vpcd = new FakeVpcd();
+    const port = await vpcd.listen();
+    cleanups.push(() => vpcd.close());
+    const bridge = await startVpcdBridge(new PpseTestCard(), `127.0.0.1:${port}`);
+    cleanups.push(() => bridge.stop());
+    await vpcd.connection();
+    expect(await vpcd.request("04")).toBe("3B8180018080");
+  });
+
+  it("refuses a bad address with a readable error", async () => {
+    await expect(startVpcdBridge(new PpseTestCard(), "host:99999")).rejects.toMatchObject({
+      code: "vpcd_bad_address",
     });
   });
 });

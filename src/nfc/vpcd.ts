@@ -24,6 +24,7 @@ import {
   VPCD_DEFAULT_PORT,
   classifyMessage,
   encodeFrame,
+  parseVpcdAddress,
 } from "./vpcd-protocol.js";
 import { StorageCardIcc } from "./vpcd-storage.js";
 
@@ -193,4 +194,25 @@ export class VpcdBridge extends EventEmitter<{ connected: []; disconnected: [] }
         return null;
     }
   }
+}
+
+/**
+ * What `--vpcd [HOST:PORT]` does: parses the address (a bad one is a `TapwalletError`), presents `card` and
+ * resolves once vpcd has it. The bridge keeps reconnecting until `stop()`.
+ */
+export async function startVpcdBridge(
+  card: ContactlessCard | StorageCard | VirtualIcc,
+  address: string | boolean | undefined,
+  options: Omit<VpcdBridgeOptions, "host" | "port"> = {},
+): Promise<VpcdBridge> {
+  const parsed = parseVpcdAddress(typeof address === "string" ? address : undefined);
+  if (!parsed.ok)
+    throw new TapwalletError(
+      "vpcd_bad_address",
+      `vpcd 地址无效：${parsed.error}`,
+      `bad vpcd address: ${parsed.error}`,
+    );
+  const bridge = new VpcdBridge(card, { ...options, ...parsed.value });
+  await bridge.start();
+  return bridge;
 }
