@@ -19,6 +19,7 @@ import {
   type OpenBrowser,
   type WalletServer,
 } from "./harness.js";
+import type { PageGlobal, ProbeElement } from "./dom.js";
 
 let server: WalletServer;
 let numbers = 0;
@@ -255,9 +256,11 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
       const box = await page.getByTestId("device").boundingBox();
       expect(box?.width).toBe(390);
       expect(box!.x).toBeGreaterThan(300);
-      expect(await page.getByTestId("device").evaluate((e) => getComputedStyle(e).borderTopLeftRadius)).toBe(
-        "56px",
-      );
+      expect(
+        await page
+          .getByTestId("device")
+          .evaluate((e) => (globalThis as unknown as PageGlobal).getComputedStyle(e).borderTopLeftRadius),
+      ).toBe("56px");
     });
     await withBrowser(
       async (page) => {
@@ -265,7 +268,9 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
         const box = await page.getByTestId("device").boundingBox();
         expect(box).toEqual({ x: 0, y: 0, width: 390, height: 844 });
         expect(
-          await page.getByTestId("device").evaluate((e) => getComputedStyle(e).borderTopLeftRadius),
+          await page
+            .getByTestId("device")
+            .evaluate((e) => (globalThis as unknown as PageGlobal).getComputedStyle(e).borderTopLeftRadius),
         ).toBe("0px");
       },
       { viewport: { width: 390, height: 844 } },
@@ -277,12 +282,21 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
       await page.goto(server.url);
       // Tab to the number field: focus is visible on it.
       const phoneField = page.getByLabel("手机号码");
-      for (let i = 0; i < 10 && !(await phoneField.evaluate((e) => e === document.activeElement)); i++) {
+      for (
+        let i = 0;
+        i < 10 &&
+        !(await phoneField.evaluate(
+          (e) => e === (globalThis as unknown as PageGlobal).document.activeElement,
+        ));
+        i++
+      ) {
         await page.keyboard.press("Tab");
       }
-      expect(await phoneField.evaluate((e) => e === document.activeElement)).toBe(true);
+      expect(
+        await phoneField.evaluate((e) => e === (globalThis as unknown as PageGlobal).document.activeElement),
+      ).toBe(true);
       const outline = await phoneField.evaluate((e) => {
-        const s = getComputedStyle(e);
+        const s = (globalThis as unknown as PageGlobal).getComputedStyle(e);
         return { style: s.outlineStyle, width: parseFloat(s.outlineWidth) };
       });
       expect(outline.style).not.toBe("none");
@@ -294,7 +308,11 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
       await page.getByLabel("6 位验证码").waitFor();
       // The code field takes focus by itself.
       await expect
-        .poll(() => page.getByLabel("6 位验证码").evaluate((e) => e === document.activeElement))
+        .poll(() =>
+          page
+            .getByLabel("6 位验证码")
+            .evaluate((e) => e === (globalThis as unknown as PageGlobal).document.activeElement),
+        )
         .toBe(true);
       await page.keyboard.type(await server.codeFor(phone));
       await page.keyboard.press("Enter");
@@ -302,7 +320,12 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
 
       // Tab to the phone tab and open it with Enter.
       const phoneTab = page.getByRole("navigation").getByRole("link", { name: "手机" });
-      for (let i = 0; i < 20 && !(await phoneTab.evaluate((e) => e === document.activeElement)); i++) {
+      for (
+        let i = 0;
+        i < 20 &&
+        !(await phoneTab.evaluate((e) => e === (globalThis as unknown as PageGlobal).document.activeElement));
+        i++
+      ) {
         await page.keyboard.press("Tab");
       }
       await page.keyboard.press("Enter");
@@ -311,9 +334,13 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
 
       // Every control on the screen has an accessible name.
       const unlabelled = await page.evaluate(() =>
-        [...document.querySelectorAll("input, select, textarea, button, a[href]")]
+        [
+          ...(globalThis as unknown as PageGlobal).document.querySelectorAll(
+            "input, select, textarea, button, a[href]",
+          ),
+        ]
           .filter((el) => {
-            const labels = (el as HTMLInputElement).labels;
+            const labels = el.labels;
             const named =
               (labels && labels.length > 0) ||
               el.getAttribute("aria-label") ||
@@ -327,9 +354,10 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
 
       // Text against its background: WCAG AA (4.5:1) for the main pairs on this screen.
       const pairs = await page.evaluate(() => {
-        const background = (el: Element | null): string => {
+        const w = globalThis as unknown as PageGlobal;
+        const background = (el: ProbeElement | null): string => {
           for (let e = el; e; e = e.parentElement) {
-            const bg = getComputedStyle(e).backgroundColor;
+            const bg = w.getComputedStyle(e).backgroundColor;
             if (bg && !bg.startsWith("rgba(0, 0, 0, 0)") && bg !== "transparent") return bg;
           }
           return "rgb(255, 255, 255)";
@@ -344,8 +372,8 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
           ".tab-bar a:not([aria-current])",
         ];
         return selectors.map((sel) => {
-          const el = document.querySelector(sel);
-          return { sel, fg: el ? getComputedStyle(el).color : "", bg: background(el) };
+          const el = w.document.querySelector(sel);
+          return { sel, fg: el ? w.getComputedStyle(el).color : "", bg: background(el) };
         });
       });
       for (const p of pairs) {

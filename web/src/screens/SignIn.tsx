@@ -181,7 +181,6 @@ export function SignIn() {
           >
             {t("signIn.getCode")}
           </Button>
-          <p className="hint">{t("signIn.terms")}</p>
         </form>
       )}
     </main>
