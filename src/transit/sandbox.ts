@@ -177,6 +177,7 @@ export class TransitSandbox {
     fare: Fen;
     accepts?: readonly TransitSystem[];
     log?: GateLog;
+    recordExchanges?: boolean;
   }): BusValidator {
     const id = `BUS-${o.line}`;
     return new BusValidator({
@@ -189,6 +190,7 @@ export class TransitSandbox {
       clock: this.clock,
       line: o.line,
       fare: o.fare,
+      ...(o.recordExchanges ? { recordExchanges: true } : {}),
     });
   }
 }
