@@ -12,7 +12,7 @@
 # Usage: sudo bash scripts/setup-pcsc.sh [--no-shim] [--restart] [--stop]
 #   --no-shim   run pcscd without the shim (to measure the stock vpcd)
 #   --restart   restart pcscd even if it runs as asked
-#   --stop      stop the pcscd this script started, and exit
+#   --stop      stop pcscd (whoever started it outside systemd) and exit
 # Environment: TAPWALLET_PCSC_DIR (default /var/lib/tapwallet/pcsc: shim, log, pid),
 #   PCSCD_ARGS (extra pcscd options, e.g. "--apdu --debug"), TAPWALLET_VPCD_PUBLIC=1 (keep vpcd on 0.0.0.0).
 set -euo pipefail
@@ -35,7 +35,7 @@ for arg in "$@"; do
     --restart) restart=1 ;;
     --stop) stop_only=1 ;;
     -h | --help)
-      sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
