@@ -46,5 +46,6 @@ describe("server configuration from the environment", () => {
     expect(reason({ NODE_ENV: "production", OTP_PEPPER: "p" })).toMatch(/No SMS sender/);
     expect(reason({ NODE_ENV: "production", OTP_PEPPER: "p", OTP_SENDER: "log" })).toBe("ok");
     expect(reason({ OTP_SENDER: "carrier-pigeon" })).toMatch(/No SMS sender/);
+    expect(reason({ SQLITE_SYNCHRONOUS: "off" })).toBe("SQLITE_SYNCHRONOUS must be full or normal: off");
   });
 });

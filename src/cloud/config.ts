@@ -4,6 +4,8 @@
  *   PORT             listen port (default 8080)
  *   HOST             listen address (default 127.0.0.1; 0.0.0.0 in a container)
  *   DATA_DIR         SQLite directory (default ./data), used when DATABASE_URL is absent
+ *   SQLITE_SYNCHRONOUS  `full` (default: every commit synced) or `normal` (faster; may lose the last
+ *                    commits on power loss, not on a process crash)
  *   DATABASE_URL     postgres://… to use PostgreSQL instead of SQLite
  *   DATABASE_SCHEMA  PostgreSQL schema (default public; created if missing)
  *   DATABASE_POOL_MAX  PostgreSQL connections per instance (default 10)
@@ -22,6 +24,7 @@ export interface CloudConfig {
   port: number;
   host: string;
   dataDir: string;
+  sqliteSynchronous: "full" | "normal";
   databaseUrl?: string;
   databaseSchema?: string;
   poolMax: number;
@@ -65,11 +68,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CloudConfig {
       "No SMS sender for one-time codes is configured (OTP_SENDER=log prints codes to the log, development only)",
     );
   }
+  const synchronous = env["SQLITE_SYNCHRONOUS"] || "full";
+  if (synchronous !== "full" && synchronous !== "normal") {
+    throw new TapwalletError(
+      "bad_config",
+      `SQLITE_SYNCHRONOUS 须为 full 或 normal：${synchronous}`,
+      `SQLITE_SYNCHRONOUS must be full or normal: ${synchronous}`,
+    );
+  }
   const trust = env["TRUST_PROXY"];
   return {
     port: integer(env, "PORT", 8080, 0, 65535),
     host: env["HOST"] || "127.0.0.1",
     dataDir: env["DATA_DIR"] || "./data",
+    sqliteSynchronous: synchronous,
     databaseUrl: env["DATABASE_URL"] || undefined,
     databaseSchema: env["DATABASE_SCHEMA"] || undefined,
     poolMax: integer(env, "DATABASE_POOL_MAX", 10, 1, 1000),

@@ -18,6 +18,7 @@ export async function startCloud(config: CloudConfig): Promise<RunningCloud> {
     databaseUrl: config.databaseUrl,
     schema: config.databaseSchema,
     dataDir: config.dataDir,
+    sqliteSynchronous: config.sqliteSynchronous,
     poolMax: config.poolMax,
   });
   let app: FastifyInstance;

@@ -16,6 +16,7 @@ import {
   type DatabaseConnection,
   type DialectAdapter,
   type Driver,
+  type SqliteDatabase as SqliteDatabaseLike,
   type SqliteDialectConfig,
 } from "kysely";
 import pg from "pg";
@@ -46,6 +47,12 @@ export interface OpenOptions {
   poolMax?: number;
   /** How long SQLite waits for another process's write lock before giving up (ms); default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * SQLite `synchronous`: `full` (default) syncs the WAL at every commit, so a committed posting
+   * survives power loss; `normal` survives a crashed process but may lose the last commits on power
+   * loss, for several times the write rate.
+   */
+  sqliteSynchronous?: "full" | "normal";
 }
 
 export async function openDatabase(options: OpenOptions = {}): Promise<CloudDb> {
@@ -87,6 +94,27 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/** Kysely prepares every query anew; SQL text repeats, so keep the prepared statements (bounded, LRU). */
+const STATEMENT_CACHE = 256;
+
+function cachingStatements(raw: SqliteDatabase.Database): SqliteDatabaseLike {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (stmt) {
+        cache.delete(sql);
+      } else {
+        stmt = raw.prepare(sql);
+        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, stmt);
+      return stmt;
+    },
+  };
+}
+
 function openSqlite(options: OpenOptions): CloudDb {
   const file = options.sqliteFile ?? "tapwallet.sqlite";
   let path = ":memory:";
@@ -99,8 +127,10 @@ function openSqlite(options: OpenOptions): CloudDb {
   raw.pragma("journal_mode = WAL");
   raw.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   raw.pragma("foreign_keys = ON");
-  raw.pragma("synchronous = NORMAL");
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: raw }) });
+  raw.pragma(`synchronous = ${options.sqliteSynchronous === "normal" ? "NORMAL" : "FULL"}`);
+  const db = new Kysely<Database>({
+    dialect: new ImmediateSqliteDialect({ database: cachingStatements(raw) }),
+  });
   return { db, dialect: "sqlite", location: path, close: () => db.destroy() };
 }
 

@@ -2,15 +2,15 @@
  * The ledger: double-entry postings in integer fen, each under an idempotency key.
  *
  * `post()` in one transaction:
- *   1. a posting with this key already committed → return it (`replayed: true`) if it asked for the same
- *      entries, else refuse (`idempotency_conflict`); nothing moves;
- *   2. lock the accounts touched, in id order (FOR UPDATE on PostgreSQL; SQLite's writer lock already
- *      serialises), then look for the key again (a concurrent duplicate may have committed while we
- *      waited);
- *   3. apply the entries to the locked totals and refuse if any account's flags would be broken
- *      (`insufficient_funds`); nothing has been written yet, so a caller's outer transaction stays clean;
- *   4. insert the transfer (ON CONFLICT on the key: a racing duplicate that got in first wins and we
- *      replay it), its entries, and add to the accounts' running totals.
+ *   1. lock the accounts touched, in id order (FOR UPDATE on PostgreSQL; SQLite's writer lock already
+ *      serialises), and in the same query see whether the key has been posted: if so, return that
+ *      posting (`replayed: true`) when it asked for the same entries, else refuse
+ *      (`idempotency_conflict`); nothing moves;
+ *   2. apply the entries to the locked totals and refuse if any account's flags would be broken
+ *      (`insufficient_funds`), unless a duplicate committed while we waited for the locks (then it is a
+ *      replay); nothing has been written yet, so a caller's outer transaction stays clean;
+ *   3. insert the transfer (ON CONFLICT on the key: a racing duplicate that got in first wins and we
+ *      replay it), its entries, and add to the accounts' running totals in one statement.
  *
  * A refused posting leaves no row: retrying it with the same key later (after funding, say) is allowed.
  */
@@ -18,7 +18,7 @@ import { sql } from "kysely";
 import type { Fen } from "../../core/money.js";
 import type { CloudContext } from "../context.js";
 import type { LedgerAccountsTable, LedgerTransfersTable } from "./tables.js";
-import { forUpdate, transaction, type Executor } from "../db/tx.js";
+import { transaction, type Executor } from "../db/tx.js";
 import { CloudError } from "../errors.js";
 import { randomId } from "../random.js";
 import { sha256Hex } from "../secrets.js";
@@ -238,19 +238,21 @@ export class Ledger {
         .executeTakeFirst();
 
     return transaction(exec, async (trx) => {
-      const before = await byKey(trx);
-      if (before) return this.replay(trx, before, print);
-
+      // One round trip: lock the accounts (sorted, so concurrent postings queue rather than deadlock)
+      // and see whether the key was already posted.
       const ids = req.entries.map((e) => e.account).sort();
       const rows = await trx
-        .selectFrom("ledger_accounts")
-        .selectAll()
-        .where("id", "in", ids)
-        .orderBy("id")
-        .$call(forUpdate(this.ctx.db.dialect))
+        .selectFrom("ledger_accounts as a")
+        .leftJoin("ledger_transfers as t", (join) => join.on("t.idempotency_key", "=", req.idempotencyKey))
+        .select(["a.id", "a.flags", "a.debits_posted", "a.credits_posted", "t.id as posted"])
+        .where("a.id", "in", ids)
+        .orderBy("a.id")
+        .$if(this.ctx.db.dialect === "postgres", (qb) => qb.forUpdate("a"))
         .execute();
-      const again = await byKey(trx);
-      if (again) return this.replay(trx, again, print);
+      if (rows.some((r) => r.posted !== null)) {
+        const existing = await byKey(trx);
+        if (existing) return this.replay(trx, existing, print);
+      }
 
       const byId = new Map(rows.map((r) => [r.id, r]));
       const deltas: { id: string; debits: number; credits: number }[] = [];
@@ -275,6 +277,10 @@ export class Ledger {
           (acc.flags & LedgerFlags.DEBITS_MUST_NOT_EXCEED_CREDITS && d > c) ||
           (acc.flags & LedgerFlags.CREDITS_MUST_NOT_EXCEED_DEBITS && c > d)
         ) {
+          // A duplicate of this posting may have committed while we waited for the locks (and spent
+          // the money): then this call is a replay, not a decline.
+          const twin = await byKey(trx);
+          if (twin) return this.replay(trx, twin, print);
           throw new CloudError("conflict", "insufficient_funds", "余额不足", "Insufficient funds", {
             account: e.account,
           });
@@ -313,16 +319,20 @@ export class Ledger {
           })),
         )
         .execute();
-      for (const d of deltas) {
-        await trx
-          .updateTable("ledger_accounts")
-          .set({
-            debits_posted: sql<number>`debits_posted + ${d.debits}`,
-            credits_posted: sql<number>`credits_posted + ${d.credits}`,
-          })
-          .where("id", "=", d.id)
-          .execute();
-      }
+      // All running totals in one statement.
+      const perAccount = (field: "debits" | "credits") =>
+        sql<number>`case id ${sql.join(
+          deltas.map((d) => sql`when ${d.id} then cast(${d[field]} as bigint)`),
+          sql` `,
+        )} else 0 end`;
+      await trx
+        .updateTable("ledger_accounts")
+        .set({
+          debits_posted: sql<number>`debits_posted + ${perAccount("debits")}`,
+          credits_posted: sql<number>`credits_posted + ${perAccount("credits")}`,
+        })
+        .where("id", "in", ids)
+        .execute();
       return {
         posting: {
           id,
