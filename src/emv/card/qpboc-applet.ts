@@ -41,15 +41,20 @@ const AIP_DDA = 0x20;
 const MAX_ATC = 0xffff;
 const DEFAULT_CDCVM_WINDOW_S = 300;
 
-/** The personalised data, as the store keeps it (hex strings). */
+/**
+ * The personalised data the GPO needs, one store cell each (hex strings), so a command reads only what it
+ * uses: records live in cells of their own ("rec:SSRR") and are read by READ RECORD alone.
+ */
 interface Perso {
   fci: string;
   gpoStatic: string;
   internal: string;
   acKey: string;
-  records: Record<string, string>;
+  /** ICC key CRT components by DGI ("8201"…"8205"). */
   rsa: Record<string, string>;
 }
+
+const RSA_DGIS = ["8201", "8202", "8203", "8204", "8205"] as const;
 
 /** Card risk parameters, decoded from the internal-data DGI. */
 interface Params {
@@ -72,7 +77,14 @@ interface Session {
 }
 
 const KEY = {
-  perso: "perso",
+  fci: "fci",
+  gpoStatic: "gpoStatic",
+  internal: "internal",
+  acKey: "acKey",
+  rsa: "rsa",
+  /** Number of records personalised. */
+  records: "records",
+  record: (dgi: number) => `rec:${dgi.toString(16).padStart(4, "0")}`,
   atc: "atc",
   offline: "offlineBalance",
   lastOnlineAtc: "lastOnlineAtc",
@@ -83,19 +95,16 @@ const KEY = {
 const ok = (data: Bytes): ResponseApdu => response(SW.OK, data);
 const fail = (sw: number): ResponseApdu => response(sw);
 
-function loadPerso(store: AppletStore): Partial<Perso> {
-  return (store.get<Record<string, never>>(KEY.perso) as Partial<Perso> | undefined) ?? {};
-}
-
-function isComplete(p: Partial<Perso>): p is Perso {
-  return (
-    p.fci !== undefined &&
-    p.gpoStatic !== undefined &&
-    p.internal !== undefined &&
-    p.acKey !== undefined &&
-    p.records !== undefined &&
-    Object.keys(p.records).length > 0
-  );
+/** The GPO's personalised data, or null until personalisation is complete. */
+function loadPerso(store: AppletStore): Perso | null {
+  const fci = store.get<string>(KEY.fci);
+  const gpoStatic = store.get<string>(KEY.gpoStatic);
+  const internal = store.get<string>(KEY.internal);
+  const acKey = store.get<string>(KEY.acKey);
+  if (fci === undefined || gpoStatic === undefined || internal === undefined || acKey === undefined)
+    return null;
+  if ((store.get<number>(KEY.records) ?? 0) === 0) return null;
+  return { fci, gpoStatic, internal, acKey, rsa: store.get<Record<string, string>>(KEY.rsa) ?? {} };
 }
 
 function tlvMap(bytes: Bytes): Map<number, Bytes> | null {
@@ -120,9 +129,9 @@ export class QpbocApplet implements Applet {
 
   select(_command: CommandApdu, ctx: AppletContext): ResponseApdu {
     this.session = { gpoDone: false };
-    const perso = loadPerso(ctx.store);
-    if (perso.fci === undefined) return fail(SW.CONDITIONS_NOT_SATISFIED);
-    return ok(tlv(0x6f, concat(tlv(0x84, this.aid), tlv(0xa5, fromHex(perso.fci)))));
+    const fci = ctx.store.get<string>(KEY.fci);
+    if (fci === undefined) return fail(SW.CONDITIONS_NOT_SATISFIED);
+    return ok(tlv(0x6f, concat(tlv(0x84, this.aid), tlv(0xa5, fromHex(fci)))));
   }
 
   install(ctx: AppletContext): void {
@@ -151,41 +160,42 @@ export class QpbocApplet implements Applet {
   }
 
   personalize(dgi: number, data: Bytes, ctx: AppletContext): number {
-    const perso = loadPerso(ctx.store);
+    const store = ctx.store;
     const hex = toHex(data);
     if (isRecordDgi(dgi)) {
       const rec = parseTlv(data, { recurse: false });
       if (!rec.ok || rec.value.length !== 1 || rec.value[0]!.tag !== 0x70) return SW.WRONG_DATA;
-      perso.records = { ...(perso.records ?? {}), [dgi.toString(16).padStart(4, "0")]: hex };
+      if (store.get(KEY.record(dgi)) === undefined)
+        store.put(KEY.records, (store.get<number>(KEY.records) ?? 0) + 1);
+      store.put(KEY.record(dgi), hex);
     } else {
       switch (dgi) {
         case DGI.fci:
         case DGI.gpoStatic:
-        case DGI.internal: {
           if (tlvMap(data) === null) return SW.WRONG_DATA;
-          if (dgi === DGI.internal) {
-            const p = decodeParams(data);
-            if (p === null) return SW.WRONG_DATA;
-            const balance = bcdAmount(tlvMap(data)!.get(INTERNAL.offlineBalance));
-            if (balance !== null) ctx.store.put(KEY.offline, balance);
-          }
-          const field = dgi === DGI.fci ? "fci" : dgi === DGI.gpoStatic ? "gpoStatic" : "internal";
-          perso[field] = hex;
+          store.put(dgi === DGI.fci ? KEY.fci : KEY.gpoStatic, hex);
+          break;
+        case DGI.internal: {
+          if (decodeParams(data) === null) return SW.WRONG_DATA;
+          const balance = bcdAmount(tlvMap(data)!.get(INTERNAL.offlineBalance));
+          if (balance !== null) store.put(KEY.offline, balance);
+          store.put(KEY.internal, hex);
           break;
         }
         case DGI.acKey:
           if (data.length !== 16) return SW.WRONG_LENGTH;
-          perso.acKey = hex;
+          store.put(KEY.acKey, hex);
           break;
         case DGI.acKeyCheck: {
-          if (perso.acKey === undefined || perso.internal === undefined) return SW.CONDITIONS_NOT_SATISFIED;
-          const p = decodeParams(fromHex(perso.internal));
-          if (p === null || !equalConstantTime(keyCheckValue(fromHex(perso.acKey), p.alg), data)) {
-            delete perso.acKey;
-            ctx.store.put(KEY.perso, perso as Record<string, never>);
+          const key = store.get<string>(KEY.acKey);
+          const internal = store.get<string>(KEY.internal);
+          if (key === undefined || internal === undefined) return SW.CONDITIONS_NOT_SATISFIED;
+          const p = decodeParams(fromHex(internal));
+          if (p === null || !equalConstantTime(keyCheckValue(fromHex(key), p.alg), data)) {
+            store.delete(KEY.acKey);
             return SW.WRONG_DATA;
           }
-          return SW.OK;
+          break;
         }
         case DGI.iccQInv:
         case DGI.iccDq:
@@ -193,14 +203,16 @@ export class QpbocApplet implements Applet {
         case DGI.iccQ:
         case DGI.iccP:
           if (data.length === 0 || data.length > 256) return SW.WRONG_LENGTH;
-          perso.rsa = { ...(perso.rsa ?? {}), [dgi.toString(16)]: hex };
+          store.put(KEY.rsa, {
+            ...(store.get<Record<string, string>>(KEY.rsa) ?? {}),
+            [dgi.toString(16)]: hex,
+          });
           break;
         default:
           return SW.REFERENCED_DATA_NOT_FOUND;
       }
     }
-    ctx.store.put(KEY.perso, perso as Record<string, never>);
-    if (ctx.store.get(KEY.atc) === undefined) ctx.store.put(KEY.atc, 0);
+    if (store.get(KEY.atc) === undefined) store.put(KEY.atc, 0);
     return SW.OK;
   }
 
@@ -209,8 +221,7 @@ export class QpbocApplet implements Applet {
   private gpo(c: CommandApdu, ctx: AppletContext): ResponseApdu {
     if (c.p1 !== 0 || c.p2 !== 0) return fail(SW.INCORRECT_P1P2);
     const perso = loadPerso(ctx.store);
-    if (!isComplete(perso)) return fail(SW.CONDITIONS_NOT_SATISFIED);
-    if (this.session.gpoDone) return fail(SW.CONDITIONS_NOT_SATISFIED);
+    if (perso === null || this.session.gpoDone) return fail(SW.CONDITIONS_NOT_SATISFIED);
     const params = decodeParams(fromHex(perso.internal));
     const fci = tlvMap(fromHex(perso.fci));
     const pdolBytes = fci?.get(0x9f38);
@@ -306,11 +317,11 @@ export class QpbocApplet implements Applet {
   }
 
   private canSign(p: Perso): boolean {
-    return ["8201", "8202", "8203", "8204", "8205"].every((k) => p.rsa?.[k] !== undefined);
+    return RSA_DGIS.every((k) => p.rsa[k] !== undefined);
   }
 
   private iccPrivateKey(p: Perso): IccPrivateKey {
-    const source = ["8201", "8202", "8203", "8204", "8205"].map((k) => p.rsa[k]).join(".");
+    const source = RSA_DGIS.map((k) => p.rsa[k]).join(".");
     if (this.iccKey?.source !== source) {
       const r = (k: string) => fromHex(p.rsa[k]!);
       this.iccKey = {
@@ -357,8 +368,7 @@ export class QpbocApplet implements Applet {
       const entry = log[c.p1 - 1];
       data = entry === undefined ? undefined : fromHex(entry);
     } else {
-      const key = ((sfi << 8) | c.p1).toString(16).padStart(4, "0");
-      const hex = loadPerso(ctx.store).records?.[key];
+      const hex = ctx.store.get<string>(KEY.record((sfi << 8) | c.p1));
       data = hex === undefined ? undefined : this.withSessionData(fromHex(hex));
     }
     if (data === undefined) return fail(SW.RECORD_NOT_FOUND);
@@ -409,8 +419,8 @@ export class QpbocApplet implements Applet {
     if (c.data.length !== 10) return fail(SW.WRONG_LENGTH);
     session.tried = true;
     const perso = loadPerso(ctx.store);
-    const params = perso.internal === undefined ? null : decodeParams(fromHex(perso.internal));
-    if (!isComplete(perso) || params === null) return fail(SW.CONDITIONS_NOT_SATISFIED);
+    const params = perso === null ? null : decodeParams(fromHex(perso.internal));
+    if (perso === null || params === null) return fail(SW.CONDITIONS_NOT_SATISFIED);
     const sk = sessionKey(fromHex(perso.acKey), session.atc, params.alg);
     const expected = arpc(sk, session.ac, c.data.subarray(8, 10), params.alg);
     sk.fill(0);

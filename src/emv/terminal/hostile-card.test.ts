@@ -190,6 +190,7 @@ describe("C-7 kernel against hostile cards", () => {
     expect(bases.offline.answers.length).toBeGreaterThan(3); // PPSE, SELECT, GPO, READ RECORDs
     const env = { clock, random: () => UN };
     let approvedOffline = 0;
+    let onlineRequests = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom("online" as const, "offline" as const),
@@ -204,19 +205,23 @@ describe("C-7 kernel against hostile cards", () => {
             { amount: b.amount, sequenceCounter: 1, unpredictableNumber: UN },
             env,
           );
-          expect(KINDS.has(o.kind)).toBe(true);
-          expect(o.reason.zh.length > 0 && o.reason.en.length > 0).toBe(true);
+          if (!KINDS.has(o.kind)) throw new Error(`outcome ${o.kind}`);
+          if (!(o.reason.zh.length > 0 && o.reason.en.length > 0)) throw new Error("reason without text");
           if (o.kind === "approved") {
             approvedOffline++;
-            expect(o.card?.fdda).toBe("passed");
+            if (o.card?.fdda !== "passed") throw new Error("approved offline without fDDA");
           }
-          if (o.kind === "online-request") expect(o.field55?.length).toBeGreaterThan(0);
+          if (o.kind === "online-request") {
+            onlineRequests++;
+            if (!o.field55?.length) throw new Error("online request without field 55");
+          }
         },
       ),
       { numRuns: 100_000 },
     );
     // Undamaged offline cases still approve: the genuine path is exercised, not only the failures.
-    expect(approvedOffline).toBeGreaterThan(0);
+    expect(approvedOffline).toBeGreaterThan(1000);
+    expect(onlineRequests).toBeGreaterThan(1000);
   });
 
   it("never approves or goes online with a card that answers random TLV to everything", async () => {
