@@ -1,4 +1,5 @@
 /** The product catalogue against the seed (shared/seed/xiaomi-pay.zh.md, the 小米公交 list) and its own rules. */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { fromHex } from "../core/bytes.js";
 import { isTapwalletError } from "../core/errors.js";
@@ -89,6 +90,14 @@ describe("catalogue", () => {
       expect(p.issuer.code).toMatch(/^[0-9A-F]{8}FFFFFFFF$/);
       expect(p.city.scheme).toBe("gbt13497");
       expect(tUnionProductByCardNumber(`${p.iin}00000000001`)?.id).toBe(p.id);
+    }
+  });
+
+  it("is documented: docs/TRANSIT.md lists every product with its AIDs", () => {
+    const doc = readFileSync(new URL("../../docs/TRANSIT.md", import.meta.url), "utf8");
+    for (const p of PRODUCTS) {
+      expect(doc, p.id).toContain(`| \`${p.id}\` | ${p.name.zh} / ${p.name.en} | ${p.standard} | \`${p.aids.instance}\``);
+      if (p.iin) expect(doc).toContain(`IIN ${p.iin}`);
     }
   });
 
