@@ -96,7 +96,9 @@ describe("catalogue", () => {
   it("is documented: docs/TRANSIT.md lists every product with its AIDs", () => {
     const doc = readFileSync(new URL("../../docs/TRANSIT.md", import.meta.url), "utf8");
     for (const p of PRODUCTS) {
-      expect(doc, p.id).toContain(`| \`${p.id}\` | ${p.name.zh} / ${p.name.en} | ${p.standard} | \`${p.aids.instance}\``);
+      expect(doc, p.id).toContain(
+        `| \`${p.id}\` | ${p.name.zh} / ${p.name.en} | ${p.standard} | \`${p.aids.instance}\``,
+      );
       if (p.iin) expect(doc).toContain(`IIN ${p.iin}`);
     }
   });
