@@ -16,7 +16,7 @@ import { type Clock, chinaDateDigits } from "../../core/clock.js";
 import { TapwalletError } from "../../core/errors.js";
 import type { Fen } from "../../core/money.js";
 import { parseTlv } from "../../core/tlv.js";
-import { generateRsaKey } from "../../crypto/index.js";
+import { generateRsaKeyAsync } from "../../crypto/index.js";
 import type { AuthorisationRequest, AuthorisationResponse, Issuer } from "../authorisation.js";
 import { type Dgi, type TokenCardData, buildQpbocPersonalisation } from "../card/personalisation.js";
 import {
@@ -176,6 +176,8 @@ export class IssuerHost implements Issuer {
     const { date } = chinaDateDigits(now);
     const expiry = `${String(Number(date.slice(2, 4)) + 3).padStart(2, "0")}${date.slice(4, 6)}${lastDay(date)}`;
     const psn = "00";
+    // The card's RSA key for fDDA, made off the event loop (a server issues tokens while it authorises).
+    const iccKey = r.offline ? await generateRsaKeyAsync(1024, 3) : undefined;
 
     return this.o.store.transaction(async (tx) => {
       if (!(await tx.account(ref))) {
@@ -198,17 +200,11 @@ export class IssuerHost implements Issuer {
         if (r.offline.singleLimit !== undefined) card.offlineSingleLimit = r.offline.singleLimit;
       }
       const udk = cardMasterKey(imk, token, psn, alg);
-      const pki = r.offline ? this.o.pki : undefined;
+      const pki = this.o.pki;
       const personalisation = buildQpbocPersonalisation(
         card,
         udk,
-        pki && {
-          caIndex: pki.caIndex,
-          issuerKey: pki.issuerKey,
-          issuerCertificate: pki.issuerCertificate,
-          iccKey: generateRsaKey(1024, 3),
-          certificateSerial: this.o.random(3),
-        },
+        iccKey && pki ? { ...pki, iccKey, certificateSerial: this.o.random(3) } : undefined,
       );
       udk.fill(0);
       const record: TokenRecord = {
