@@ -1,9 +1,13 @@
 /** `tapwallet pos` and `tapwallet demo quickpass`: functions, files, and one spawned run. */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ascii, concat, fromHex, toHex } from "../../core/bytes.js";
+import { tlv } from "../../core/tlv.js";
+import { AID } from "../../emv/profile.js";
+import { personalisedApplet } from "../../../test/emv-support.js";
 import { quickPassDemo } from "./demo-quickpass.js";
 import { posCommand } from "./pos.js";
 
@@ -32,6 +36,37 @@ describe("tapwallet pos", () => {
     expect(run.text).toContain("无法联机");
     expect(run.text).toContain("6299 99•• •••• 9999");
     expect(run.text).not.toContain("6299999999999999");
+  });
+
+  it("reads a card image (selects it, but an image cannot make a cryptogram: the card's refusal is reported)", async () => {
+    const { dgis } = personalisedApplet();
+    const hex = (dgi: number) => toHex(dgis.find((d) => d.dgi === dgi)!.data);
+    const fci = toHex(tlv(0x6f, concat(tlv(0x84, AID.debit), tlv(0xa5, fromHex(hex(0x9102))))));
+    const image = {
+      ppse: toHex(
+        tlv(
+          0x6f,
+          concat(
+            tlv(0x84, ascii("2PAY.SYS.DDF01")),
+            tlv(0xa5, tlv(0xbf0c, tlv(0x61, concat(tlv(0x4f, AID.debit), tlv(0x87, Uint8Array.of(1)))))),
+          ),
+        ),
+      ),
+      applications: [
+        {
+          aid: toHex(AID.debit),
+          fci,
+          files: { "01": { records: [hex(0x0101)] }, "02": { records: [hex(0x0201)] } },
+        },
+      ],
+    };
+    const dir = mkdtempSync(join(tmpdir(), "tw-img-"));
+    const file = join(dir, "card.json");
+    writeFileSync(file, JSON.stringify(image));
+    const r = await posCommand({ amount: "1.00", image: file, trace: true });
+    expect(r.result.status).toBe("declined");
+    expect(r.result.reason.code).toBe("gpo-error");
+    expect(r.text).toContain("GET PROCESSING OPTIONS");
   });
 
   it("refuses two card sources, a bad amount and a bad --un, in both languages", async () => {
