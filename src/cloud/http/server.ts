@@ -8,6 +8,7 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { sql } from "kysely";
 import { systemClock, type Clock } from "../../core/clock.js";
 import type { OtpSender } from "../accounts/otp-sender.js";
 import type { CloudContext, CloudLog } from "../context.js";
@@ -133,7 +134,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       },
     },
     async () => {
-      await deps.db.db.selectFrom("notification_counters").select("account_id").limit(1).execute();
+      await sql`select 1`.execute(deps.db.db);
       return { status: "ok", database: deps.db.dialect };
     },
   );
