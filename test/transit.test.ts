@@ -8,10 +8,13 @@ import { fromHex, toHex } from "../src/core/bytes.js";
 import { ManualClock } from "../src/core/clock.js";
 import { isTapwalletError } from "../src/core/errors.js";
 import type { Link } from "../src/nfc/link.js";
+import { createTestSecureElement, installForTest } from "../src/se/testing/provision.js";
 import { seededRandom } from "../src/se/testing/random.js";
 import { PRODUCTS, type TransitProduct } from "../src/transit/catalogue.js";
-import { verifyPurchaseTac } from "../src/transit/issuer.js";
-import { groupFactorOf, keyDomainOf } from "../src/transit/keys.js";
+import { LocalIssuer, verifyPurchaseTac } from "../src/transit/issuer.js";
+import { DEVELOPMENT_KEY_SEED, IssuerKeyStore, groupFactorOf, keyDomainOf } from "../src/transit/keys.js";
+import { epursePackage } from "../src/transit/phone.js";
+import { loadCard, localLoadHost, settleLoad } from "../src/transit/terminal/load.js";
 import { type ReadTransaction, readTransitCard, readingJson } from "../src/transit/reader/reader.js";
 import { TransitSandbox } from "../src/transit/sandbox.js";
 import { Blacklist } from "../src/transit/terminal/blacklist.js";
@@ -213,6 +216,41 @@ describe("metro gates", () => {
   });
 });
 
+describe("torn loads", () => {
+  async function tornLoad(tear: boolean) {
+    const { sb } = sandbox();
+    const { aid } = sb.addCard("tu-harbin");
+    const host = localLoadHost(sb.issuer);
+    const target = { system: "t-union" as const, aid };
+    // SELECT, READ BINARY EF15, INITIALIZE FOR LOAD; then the field is lost at CREDIT FOR LOAD.
+    const link = sb.field();
+    await link.fieldOn();
+    link.removeAfter({ afterExchanges: 3, tear });
+    const r = await loadCard(link, host, 2000, target);
+    expect(!r.ok && r.error.reason).toBe("torn");
+    if (r.ok || r.error.reason !== "torn") throw new Error("not torn");
+    const again = sb.field();
+    await again.fieldOn();
+    const settled = await settleLoad(again, host, r.error.pending, target);
+    const read = await readTransitCard(again);
+    return { settled, balance: read.ok ? read.value.balance : NaN };
+  }
+
+  it("a CREDIT the card processed is proven by GET TRANSACTION PROVE and its TAC confirmed", async () => {
+    const { settled, balance } = await tornLoad(true);
+    expect(settled.ok && settled.value !== "not_loaded" && [settled.value.amount, settled.value.atc]).toEqual(
+      [2000, 1],
+    );
+    expect(balance).toBe(2000);
+  });
+
+  it("a CREDIT that never reached the card is reported not loaded", async () => {
+    const { settled, balance } = await tornLoad(false);
+    expect(settled.ok && settled.value).toBe("not_loaded");
+    expect(balance).toBe(0);
+  });
+});
+
 describe("SM4 cards", () => {
   for (const id of ["tu-jiangsu-suzhou", "shanghai", "shenzhen-tong"]) {
     it(`${id}: load, compound and plain purchase with our PSAM, TACs verified`, async () => {
@@ -273,6 +311,29 @@ describe("the phone's rules", () => {
     }
     const installed = sb.se.registry.list().map((e) => toHex(e.aid));
     expect(installed).toHaveLength(3);
+  });
+
+  it("behind the rule, the SE's registry refuses to activate a second T-Union instance (one public AID)", () => {
+    const clock = new ManualClock("2026-03-02T00:30:00Z");
+    const se = createTestSecureElement({ packages: [epursePackage], clock });
+    const issuer = new LocalIssuer(new IssuerKeyStore(DEVELOPMENT_KEY_SEED), clock);
+    const install = (id: string) => {
+      const card = issuer.issue(id);
+      installForTest(se, {
+        packageId: epursePackage.id,
+        aid: fromHex(card.product.aids.instance),
+        params: { system: card.product.system, product: card.product.id },
+        personalization: card.personalisation.dgis,
+      });
+    };
+    install("tu-jingjinji");
+    try {
+      install("tu-guangxi");
+      expect.unreachable();
+    } catch (e) {
+      expect(isTapwalletError(e) && e.code).toBe("se_activation_conflict");
+    }
+    expect(se.registry.list().map((e) => e.state)).toEqual(["activated", "deactivated"]);
   });
 
   it("refuses to open a closed product, naming its successor", () => {

@@ -14,7 +14,6 @@ import {
   type MasterKeys,
   TxType,
   algorithmOfId,
-  deriveCardKeys,
   diversifyCardKey,
   loadMac1,
   loadMac2,
@@ -289,10 +288,5 @@ export class LocalIssuer {
   /** Checks one purchase a gate uploaded. */
   verifyPurchase(product: TransitProduct, p: PurchaseProof): boolean {
     return verifyPurchaseTac(this.keys.tacKey(keyDomainOf(product), p.algorithm), groupFactorOf(product), p);
-  }
-
-  /** The card keys of a card (tests compare them with what a card computes). */
-  cardKeys(product: TransitProduct, asn: Bytes, algorithm: EpurseAlgorithm = "3des") {
-    return deriveCardKeys(this.keys.masterKeys(product, algorithm), asn);
   }
 }

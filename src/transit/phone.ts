@@ -7,7 +7,7 @@
  * anything is sent, and every T-Union instance answers the public A000000632010105, so the SE's contactless
  * registry refuses to activate a second one (6330).
  */
-import { type Bytes, fromHex, startsWith, toHex } from "../core/bytes.js";
+import { type Bytes, fromHex, toHex } from "../core/bytes.js";
 import { TapwalletError } from "../core/errors.js";
 import { type Result, err, ok } from "../core/result.js";
 import type { AppletPackage, ContactlessInfo, Json } from "../se/applet.js";
@@ -19,7 +19,6 @@ import { profileFor } from "./card/profiles.js";
 import {
   PRODUCTS,
   TRANSIT_SYSTEMS,
-  T_UNION_EP_AID,
   type TransitProduct,
   type TransitSystem,
   checkCanOpen,
@@ -133,8 +132,6 @@ export function transitCardsOn(
   return out;
 }
 
-/** Whether an AID is a T-Union wallet instance (the public EP AID plus an issuer suffix). */
-export const isTUnionInstanceAid = (aid: Bytes): boolean => startsWith(aid, fromHex(T_UNION_EP_AID));
 
 export interface InstallOptions {
   /** The SE's card manager keys (the TSM holds them). */

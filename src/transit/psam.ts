@@ -29,7 +29,6 @@ import {
   equalConstantTime,
   fromHex,
   readUintBE,
-  toHex,
   uintBE,
 } from "../core/bytes.js";
 import { TapwalletError } from "../core/errors.js";
@@ -239,6 +238,3 @@ export class PsamClient {
     return r.ok && r.value.sw === SW.OK;
   }
 }
-
-/** Hex of a PSAM terminal number for logs (not a secret). */
-export const terminalHex = (t: Bytes): string => toHex(t);

@@ -4,7 +4,7 @@
  * caller decides whether a transaction was torn).
  */
 import { type CommandApdu, type ResponseApdu, encodeCommand, parseResponse } from "../../core/apdu.js";
-import { type Bytes, ascii, fromHex } from "../../core/bytes.js";
+import type { Bytes } from "../../core/bytes.js";
 import { SW } from "../../core/sw.js";
 import type { Link } from "../../nfc/link.js";
 
@@ -62,7 +62,3 @@ export class CardChannel {
     return this.send({ cla: 0x80, ins: 0x5c, p1, p2: 0x02, data: new Uint8Array(0), ne: p1 === 5 ? 16 : 4 });
   }
 }
-
-/** A DF name given as ASCII ("PAY.SZT") or hex. */
-export const dfName = (s: string): Bytes =>
-  /^[0-9A-F]+$/.test(s) && s.length % 2 === 0 ? fromHex(s) : ascii(s);
