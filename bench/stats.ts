@@ -9,7 +9,11 @@ export interface Timing {
 }
 
 /** Runs `fn` `warmup` times, then `n` times, and returns per-call times in microseconds. */
-export async function timeIt(fn: () => unknown | Promise<unknown>, n: number, warmup = Math.min(200, n)): Promise<Timing> {
+export async function timeIt(
+  fn: () => unknown | Promise<unknown>,
+  n: number,
+  warmup = Math.min(200, n),
+): Promise<Timing> {
   for (let i = 0; i < warmup; i++) await fn();
   const t: number[] = new Array(n);
   for (let i = 0; i < n; i++) {
