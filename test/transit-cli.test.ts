@@ -125,6 +125,13 @@ describe("tapwallet demo transit", () => {
     expect(text).toContain("地铁进站 / metro entry");
   });
 
+  it("runs as the README's first command (spawned)", async () => {
+    const { stdout } = await run("npx", ["tsx", "src/cli/main.ts", "demo", "transit"]);
+    expect(stdout).toContain("== 交通卡演示 / transit demo ==");
+    expect(stdout).toContain("余额 / balance:       ¥45.00");
+    expect(stdout).toContain("余额 / balance:       ¥18.00");
+  }, 60_000);
+
   it("--trace shows each tap's decoded APDUs", async () => {
     const lines: string[] = [];
     await transitDemo({ trace: true }, (l) => lines.push(l));

@@ -132,7 +132,6 @@ export function transitCardsOn(
   return out;
 }
 
-
 export interface InstallOptions {
   /** The SE's card manager keys (the TSM holds them). */
   keys: Scp03Keys;

@@ -18,9 +18,8 @@ const pad = (s: string, n: number): string => s + " ".repeat(Math.max(0, n - wid
 function status(p: TransitProduct): string {
   if (p.status === "available") return "可开卡 / open";
   const s = p.successor ? getProduct(p.successor) : undefined;
-  return s
-    ? `停开，改开${s.name.zh} / closed → ${s.name.en}`
-    : `停开 / closed${p.advice ? ` (${p.advice.en})` : ""}`;
+  if (s) return `停开，改开${s.name.zh} / closed → ${s.id}`;
+  return p.advice ? "停开，请用银行卡 / closed, pay by bank card" : "停开 / closed";
 }
 
 /** The catalogue sorted by status (open first), then city, then name; one row per product. */
