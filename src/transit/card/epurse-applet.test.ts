@@ -193,3 +193,17 @@ describe("compound purchase and proofs", () => {
     expect(send("00B201C400")[0]!.slice(0, 20)).toBe("0001" + "000000" + "00000064" + "09");
   });
 });
+
+describe("T-Union discovery", () => {
+  it("lists MOT_T_EP in the PPSE and answers the EC AID (MOT_T_CASH) with its FCI and an EC balance of 0", () => {
+    const { send, aid } = textbookCard();
+    const [ppse] = send("00A404000E325041592E5359532E444446303100");
+    expect(ppse).toContain(`4F10${toHex(aid)}50084D4F545F545F4550`);
+    const [cash] = send("00A4040008A00000063201010600");
+    expect(cash).toMatch(/^6F.*500A4D4F545F545F43415348.*9000$/);
+    expect(send("80CA9F7900", "805C000204")).toEqual(["9F79060000000000009000", "6985"]);
+    // Selected as the EP again, the purse answers.
+    expect(send("00A4040008A00000063201010500")[0]).toMatch(/9000$/);
+    expect(send("805C000204")[0]).toBe("000000009000");
+  });
+});
