@@ -87,6 +87,8 @@ export async function run(): Promise<void> {
       `${fmt((m.timing.p99 / m.airUs) * 100, 2)}%`,
     ]);
   }
-  console.log(`gate transaction, select to debit, in process (n = ${N}); air = ISO 14443-A lower bound at 106 kbit/s`);
+  console.log(
+    `gate transaction, select to debit, in process (n = ${N}); air = ISO 14443-A lower bound at 106 kbit/s`,
+  );
   table(["tap", "APDUs", "p50 µs", "p99 µs", "air ms", "p50/air", "p99/air"], rows);
 }
