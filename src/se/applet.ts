@@ -60,7 +60,7 @@ export interface ContactlessInfo {
   /** payment (bank cards), transit, access (door cards) or other. */
   category: "payment" | "transit" | "access" | "other";
   /** Listed in the PPSE answer with this label and priority (1 = highest). */
-  ppse?: { label: string; priority: number; kernelId?: number }[];
+  ppse?: { label: string; priority: number; kernelId?: number; aid?: Bytes }[];
   /** Extra AIDs this instance answers besides its own (e.g. the public A000000632010105 of a T-Union card). */
   selectionAids?: Bytes[];
 }

@@ -26,7 +26,8 @@ export function ppseEntries(instances: readonly Instance[], defaultPayment: stri
   const rows: { entry: PpseEntry; rank: number; priority: number; order: number }[] = [];
   for (const [order, inst] of instances.entries()) {
     for (const e of inst.contactless?.ppse ?? []) {
-      const entry: PpseEntry = { aid: inst.aid, label: e.label };
+      // An entry may name one of the instance's selection AIDs (e.g. a T-Union card's public EP and EC AIDs).
+      const entry: PpseEntry = { aid: e.aid ?? inst.aid, label: e.label };
       if (e.kernelId !== undefined) entry.kernelId = e.kernelId;
       rows.push({ entry, rank: inst.hex === defaultPayment ? 0 : 1, priority: e.priority, order });
     }

@@ -18,6 +18,8 @@ import { EpurseApplet } from "./card/epurse-applet.js";
 import { profileFor } from "./card/profiles.js";
 import {
   PRODUCTS,
+  T_UNION_EC_AID,
+  T_UNION_EP_AID,
   TRANSIT_SYSTEMS,
   type TransitProduct,
   type TransitSystem,
@@ -63,8 +65,16 @@ export const epursePackage: AppletPackage = {
     return {
       category: "transit",
       selectionAids: product.aids.selection.map(fromHex),
-      // PPSE lists the T-Union EP (label MOT_T_EP) under the instance AID; city cards have no PPSE entry.
-      ...(isTUnionProduct(product) ? { ppse: [{ label: "MOT_T_EP", priority: 2 }] } : {}),
+      // PPSE lists the T-Union EC (MOT_T_CASH) and EP (MOT_T_EP) under their public AIDs, as real cards do
+      // (transit.md §4); city cards have no PPSE entry.
+      ...(isTUnionProduct(product)
+        ? {
+            ppse: [
+              { label: "MOT_T_CASH", priority: 1, aid: fromHex(T_UNION_EC_AID) },
+              { label: "MOT_T_EP", priority: 2, aid: fromHex(T_UNION_EP_AID) },
+            ],
+          }
+        : {}),
     };
   },
 };

@@ -195,10 +195,11 @@ describe("compound purchase and proofs", () => {
 });
 
 describe("T-Union discovery", () => {
-  it("lists MOT_T_EP in the PPSE and answers the EC AID (MOT_T_CASH) with its FCI and an EC balance of 0", () => {
-    const { send, aid } = textbookCard();
+  it("lists MOT_T_CASH and MOT_T_EP in the PPSE and answers the EC AID with its FCI and an EC balance of 0", () => {
+    const { send } = textbookCard();
     const [ppse] = send("00A404000E325041592E5359532E444446303100");
-    expect(ppse).toContain(`4F10${toHex(aid)}50084D4F545F545F4550`);
+    expect(ppse).toContain("4F08A000000632010106500A4D4F545F545F43415348870101");
+    expect(ppse).toContain("4F08A00000063201010550084D4F545F545F4550870102");
     const [cash] = send("00A4040008A00000063201010600");
     expect(cash).toMatch(/^6F.*500A4D4F545F545F43415348.*9000$/);
     expect(send("80CA9F7900", "805C000204")).toEqual(["9F79060000000000009000", "6985"]);
