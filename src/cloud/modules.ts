@@ -5,6 +5,7 @@ import { ledgerModule } from "./ledger/index.js";
 import type { CloudModule } from "./module.js";
 import { notificationsModule } from "./notifications/index.js";
 import { rateLimitModule } from "./ratelimit/index.js";
+import { tsmModule } from "./tsm/index.js";
 
 export const cloudModules: readonly CloudModule[] = [
   rateLimitModule,
@@ -12,4 +13,5 @@ export const cloudModules: readonly CloudModule[] = [
   accountsModule,
   devicesModule,
   ledgerModule,
+  tsmModule,
 ];

@@ -9,6 +9,8 @@ import { DeviceService } from "./devices/service.js";
 import { Ledger } from "./ledger/service.js";
 import { Notifications } from "./notifications/service.js";
 import { RateLimits } from "./ratelimit/service.js";
+import { type TsmSecrets, tsmSecretsFromEnv } from "./tsm/secrets.js";
+import { TsmService } from "./tsm/service.js";
 
 export interface Services {
   readonly ctx: CloudContext;
@@ -17,12 +19,15 @@ export interface Services {
   readonly accounts: AccountService;
   readonly devices: DeviceService;
   readonly ledger: Ledger;
+  readonly tsm: TsmService;
 }
 
 export interface ServiceOptions {
   otpSender: OtpSender;
   /** Key of the one-time codes' HMAC; every instance sharing a database must use the same one. */
   otpPepper: string;
+  /** The TSM's factory master and sealing key (default: from the environment, see tsm/secrets.ts). */
+  tsmSecrets?: TsmSecrets;
 }
 
 export function createServices(ctx: CloudContext, options: ServiceOptions): Services {
@@ -31,7 +36,8 @@ export function createServices(ctx: CloudContext, options: ServiceOptions): Serv
   const accounts = new AccountService(ctx, options.otpSender, rateLimits, notifications, options.otpPepper);
   const devices = new DeviceService(ctx, rateLimits, notifications);
   const ledger = new Ledger(ctx);
-  return { ctx, rateLimits, notifications, accounts, devices, ledger };
+  const tsm = new TsmService(ctx, devices, notifications, options.tsmSecrets ?? tsmSecretsFromEnv());
+  return { ctx, rateLimits, notifications, accounts, devices, ledger, tsm };
 }
 
 /** Deletes rows that can no longer matter (expired codes, sessions, nonces, rate windows). */
@@ -39,6 +45,7 @@ export async function purgeExpired(services: Services): Promise<number> {
   return (
     (await services.accounts.purgeExpired()) +
     (await services.devices.purgeExpiredNonces()) +
-    (await services.rateLimits.purgeExpired())
+    (await services.rateLimits.purgeExpired()) +
+    (await services.tsm.purgeSessions())
   );
 }

@@ -7,6 +7,7 @@ import type { DevicesTables } from "../devices/tables.js";
 import type { LedgerTables } from "../ledger/tables.js";
 import type { NotificationsTables } from "../notifications/tables.js";
 import type { RateLimitTables } from "../ratelimit/tables.js";
+import type { TsmTables } from "../tsm/tables.js";
 
 export interface Database
-  extends RateLimitTables, NotificationsTables, AccountsTables, DevicesTables, LedgerTables {}
+  extends RateLimitTables, NotificationsTables, AccountsTables, DevicesTables, LedgerTables, TsmTables {}

@@ -1,0 +1,22 @@
+/** The TSM module: keys of each SE, its view of each SE, the script queue and the phone's sync sessions. */
+import type { CloudModule } from "../module.js";
+import { tsmMigrations } from "./migrations.js";
+import { tsmRoutes } from "./routes.js";
+
+export const tsmModule: CloudModule = { name: "tsm", migrations: tsmMigrations, routes: tsmRoutes };
+
+export type {
+  InstanceEvent,
+  InstanceView,
+  RelayContext,
+  RelayHandler,
+  RelayStep,
+  ScriptError,
+  ScriptEvent,
+  ScriptView,
+  SyncSummary,
+  TsmSubscriber,
+} from "./service.js";
+export { TSM_LIMITS, TsmService } from "./service.js";
+export type { DeleteSpec, InstallSpec, Label, PersonalizeSpec, RegistrySpec, RelaySpec } from "./scripts.js";
+export type { RegistryAction } from "./wire.js";
