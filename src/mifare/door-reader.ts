@@ -7,8 +7,20 @@
 import { type Bytes, equal, equalConstantTime, toHex } from "../core/bytes.js";
 import type { Clock } from "../core/clock.js";
 import type { FrameLink } from "../nfc/frame.js";
+import type { Activation } from "../nfc/link.js";
 import type { KeyType } from "./access.js";
 import { type ReaderOptions, ClassicReader } from "./reader.js";
+
+/**
+ * What a door check needs of the reader chip: `ClassicReader` over frames, or the PC/SC pseudo-APDUs of a
+ * reader that does Crypto1 itself (`PcscClassicReader`, storage-card.ts).
+ */
+export interface ClassicSession {
+  activate(): Promise<Activation | null>;
+  authenticate(block: number, keyType: KeyType, key: Bytes): Promise<boolean>;
+  readBlock(block: number): Promise<Bytes | null>;
+  halt(): Promise<void>;
+}
 
 export type DoorConfig =
   | { mode: "uid"; whitelist: readonly Bytes[] }
@@ -65,14 +77,25 @@ export class DoorReader {
   }
 
   /** One tap: field on, select the card, check it, halt it, field off. */
-  async tap(link: FrameLink): Promise<DoorDecision> {
+  tap(link: FrameLink): Promise<DoorDecision> {
+    return this.tapVia(link, new ClassicReader(link, this.options));
+  }
+
+  /**
+   * One tap through any reader chip (`field` powers the field, `reader` talks to the card in it). A card
+   * that leaves mid-check rejects as the transport does (`CardGoneError` over PC/SC); nothing is logged then.
+   */
+  async tapVia(
+    field: { fieldOn(): Promise<unknown>; fieldOff(): Promise<void> },
+    reader: ClassicSession,
+  ): Promise<DoorDecision> {
     const at = this.clock.now().toISOString();
-    await link.fieldOn();
+    await field.fieldOn();
     let decision: DoorDecision;
     try {
-      decision = await this.check(new ClassicReader(link, this.options));
+      decision = await this.check(reader);
     } finally {
-      await link.fieldOff();
+      await field.fieldOff();
     }
     this.entries.push({ ...decision, at, reader: this.options.id ?? "door", mode: this.config.mode });
     const max = this.options.maxLogEntries ?? 10_000;
@@ -80,7 +103,7 @@ export class DoorReader {
     return decision;
   }
 
-  private async check(reader: ClassicReader): Promise<DoorDecision> {
+  private async check(reader: ClassicSession): Promise<DoorDecision> {
     const card = await reader.activate();
     if (!card) return decide("no_card", null);
     const uid = toHex(card.uid);

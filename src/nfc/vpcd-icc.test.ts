@@ -1,8 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../core/bytes.js";
-import { PpseTestCard, SELECT_PPSE } from "../../test/pcsc-doubles.js";
-import { ContactlessIcc, answerGetData } from "./vpcd-icc.js";
+import { MemoryStorageCard, PpseTestCard, SELECT_PPSE } from "../../test/pcsc-doubles.js";
+import { ContactlessIcc, SelectingIcc, answerGetData } from "./vpcd-icc.js";
+import { StorageCardIcc } from "./vpcd-storage.js";
 
 describe("ContactlessIcc: an ISO 14443-4 card in a virtual contactless reader", () => {
   it("activates on insertion and builds the ATR from the ATS historical bytes", () => {
@@ -70,5 +71,37 @@ describe("ContactlessIcc: an ISO 14443-4 card in a virtual contactless reader", 
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe("SelectingIcc: the card a phone presents, chosen per activation", () => {
+  it("chooses at insertion and at power-up after a power off, never in the middle of a session", () => {
+    const iso = new PpseTestCard();
+    const storage = new MemoryStorageCard("1k");
+    let door = true;
+    const isoIcc = new ContactlessIcc(iso);
+    const storageIcc = new StorageCardIcc(storage);
+    const icc = new SelectingIcc(() => (door ? storageIcc : isoIcc));
+    icc.insert();
+    expect(toHex(icc.atr())).toBe("3B8F8001804F0CA000000306030001000000006A");
+    expect(storage.active).toBe(true);
+    door = false;
+    // Still the storage card until it loses power: the session goes on.
+    expect(toHex(icc.transmit(fromHex("FFCA000000")))).toBe("A1B2C3D49000");
+    icc.reset();
+    expect(storage.active).toBe(false);
+    expect(toHex(icc.atr())).toBe("3B8180018080");
+    expect(toHex(icc.transmit(SELECT_PPSE)).endsWith("9000")).toBe(true);
+    door = true;
+    icc.powerOn(); // already powered: no change
+    expect(icc.presented).toBe(isoIcc);
+    icc.powerOff();
+    expect(iso.deactivations).toBeGreaterThan(0);
+    icc.powerOn();
+    expect(icc.presented).toBe(storageIcc);
+    icc.remove();
+    door = false;
+    icc.insert();
+    expect(icc.presented).toBe(isoIcc);
   });
 });

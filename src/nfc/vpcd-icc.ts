@@ -111,3 +111,67 @@ export class ContactlessIcc implements VirtualIcc {
     return sw(SW.FUNCTION_NOT_SUPPORTED);
   }
 }
+
+/**
+ * One of several ICCs, chosen when the card comes into the field and again at each power-up (after a power
+ * off, or a reset), as a phone's NFC controller decides per activation which of its cards answers: `choose`
+ * names the one to present now. pcscd reads the ATR again at each power-up, so a client that reconnects sees
+ * the new card.
+ */
+export class SelectingIcc implements VirtualIcc {
+  private current: VirtualIcc;
+  private powered = false;
+
+  constructor(private readonly choose: () => VirtualIcc) {
+    this.current = choose();
+  }
+
+  /** The ICC presented now. */
+  get presented(): VirtualIcc {
+    return this.current;
+  }
+
+  private reselect(): void {
+    const next = this.choose();
+    if (next === this.current) return;
+    this.current.powerOff();
+    this.current = next;
+  }
+
+  insert(): void {
+    this.reselect();
+    this.current.insert();
+    this.powered = true;
+  }
+
+  remove(): void {
+    this.current.remove();
+    this.powered = false;
+  }
+
+  atr(): Bytes {
+    return this.current.atr();
+  }
+
+  powerOff(): void {
+    this.current.powerOff();
+    this.powered = false;
+  }
+
+  powerOn(): void {
+    if (!this.powered) this.reselect();
+    this.current.powerOn();
+    this.powered = true;
+  }
+
+  reset(): void {
+    this.reselect();
+    this.current.reset();
+    this.powered = true;
+  }
+
+  transmit(command: Bytes): Bytes {
+    if (!this.powered) this.powerOn();
+    return this.current.transmit(command);
+  }
+}

@@ -37,11 +37,8 @@ export class StorageCardIcc implements VirtualIcc {
    * until the card is powered up or reset again (what clients see as "63 00 until reconnect").
    */
   private halted = false;
-  private readonly atrBytes: Bytes;
 
-  constructor(readonly card: StorageCard) {
-    this.atrBytes = storageCardAtr(MIFARE_CLASSIC_CARD_NAME[card.variant]);
-  }
+  constructor(readonly card: StorageCard) {}
 
   private activate(): void {
     if (this.powered) this.card.deactivate();
@@ -59,8 +56,9 @@ export class StorageCardIcc implements VirtualIcc {
     this.keys.fill(null);
   }
 
+  /** The variant is read each time: a card behind frames (mifare/storage-card.ts) learns it at activation. */
   atr(): Bytes {
-    return this.atrBytes;
+    return storageCardAtr(MIFARE_CLASSIC_CARD_NAME[this.card.variant]);
   }
 
   powerOff(): void {
@@ -82,6 +80,8 @@ export class StorageCardIcc implements VirtualIcc {
       if (command[0] !== 0xff) return sw(STORAGE_CARD_NON_READER_COMMAND_SW);
       switch (command[1]) {
         case 0xca:
+          // No card answered the activation (a phone whose door card went silent): nothing to report.
+          if (this.activation!.uid.length === 0) return sw(FAILED);
           return answerGetData(command, this.activation!);
         case 0x82:
           return this.loadKey(command);
