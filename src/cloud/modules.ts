@@ -1,4 +1,5 @@
 /** Every service module of the cloud, in the order their routes register. Append new modules here. */
+import { accessModule } from "./access/index.js";
 import { accountsModule } from "./accounts/index.js";
 import { devicesModule } from "./devices/index.js";
 import { ledgerModule } from "./ledger/index.js";
@@ -14,4 +15,5 @@ export const cloudModules: readonly CloudModule[] = [
   devicesModule,
   ledgerModule,
   tsmModule,
+  accessModule,
 ];

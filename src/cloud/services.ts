@@ -2,6 +2,8 @@
  * The services of one server instance, built over one CloudContext. They hold no state of their own
  * beyond configuration and hooks registered at start: everything else is in the database.
  */
+import { accessKeyFromEnv } from "./access/secrets.js";
+import { AccessService } from "./access/service.js";
 import { AccountService } from "./accounts/service.js";
 import type { OtpSender } from "./accounts/otp-sender.js";
 import type { CloudContext } from "./context.js";
@@ -20,6 +22,7 @@ export interface Services {
   readonly devices: DeviceService;
   readonly ledger: Ledger;
   readonly tsm: TsmService;
+  readonly access: AccessService;
 }
 
 export interface ServiceOptions {
@@ -28,6 +31,8 @@ export interface ServiceOptions {
   otpPepper: string;
   /** The TSM's factory master and sealing key (default: from the environment, see tsm/secrets.ts). */
   tsmSecrets?: TsmSecrets;
+  /** The key door-card images are sealed under (default: from the environment, see access/secrets.ts). */
+  accessKey?: Uint8Array;
 }
 
 export function createServices(ctx: CloudContext, options: ServiceOptions): Services {
@@ -37,7 +42,8 @@ export function createServices(ctx: CloudContext, options: ServiceOptions): Serv
   const devices = new DeviceService(ctx, rateLimits, notifications);
   const ledger = new Ledger(ctx);
   const tsm = new TsmService(ctx, devices, notifications, options.tsmSecrets ?? tsmSecretsFromEnv());
-  return { ctx, rateLimits, notifications, accounts, devices, ledger, tsm };
+  const access = new AccessService(ctx, tsm, devices, notifications, options.accessKey ?? accessKeyFromEnv());
+  return { ctx, rateLimits, notifications, accounts, devices, ledger, tsm, access };
 }
 
 /** Deletes rows that can no longer matter (expired codes, sessions, nonces, rate windows). */

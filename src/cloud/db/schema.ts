@@ -2,6 +2,7 @@
  * The typed database: the union of every module's tables. A new service module adds its tables
  * interface here (one line) and its migrations in its own folder.
  */
+import type { AccessTables } from "../access/tables.js";
 import type { AccountsTables } from "../accounts/tables.js";
 import type { DevicesTables } from "../devices/tables.js";
 import type { LedgerTables } from "../ledger/tables.js";
@@ -10,4 +11,11 @@ import type { RateLimitTables } from "../ratelimit/tables.js";
 import type { TsmTables } from "../tsm/tables.js";
 
 export interface Database
-  extends RateLimitTables, NotificationsTables, AccountsTables, DevicesTables, LedgerTables, TsmTables {}
+  extends
+    RateLimitTables,
+    NotificationsTables,
+    AccountsTables,
+    DevicesTables,
+    LedgerTables,
+    TsmTables,
+    AccessTables {}

@@ -29,7 +29,7 @@ export interface RegistryReportEntry {
   aid: string;
   packageId: string;
   category: "payment" | "transit" | "access" | "other" | null;
-  state: "activated" | "deactivated" | "non_activatable";
+  state: "activated" | "deactivated" | "non-activatable";
   defaultPayment: boolean;
   expressTransit: boolean;
 }
@@ -123,7 +123,7 @@ export const reportSchema = {
           aid,
           packageId: { type: "string", minLength: 1, maxLength: 64 },
           category: { type: ["string", "null"], enum: ["payment", "transit", "access", "other", null] },
-          state: { type: "string", enum: ["activated", "deactivated", "non_activatable"] },
+          state: { type: "string", enum: ["activated", "deactivated", "non-activatable"] },
           defaultPayment: { type: "boolean" },
           expressTransit: { type: "boolean" },
         },
