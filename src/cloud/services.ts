@@ -4,15 +4,21 @@
  */
 import { accessKeyFromEnv } from "./access/secrets.js";
 import { AccessService } from "./access/service.js";
+import { TokenVault } from "../emv/issuer/vault.js";
 import { AccountService } from "./accounts/service.js";
 import type { OtpSender } from "./accounts/otp-sender.js";
 import type { CloudContext } from "./context.js";
 import { DeviceService } from "./devices/service.js";
+import { type IssuerOptions, issuerOptionsFromEnv } from "./issuer/config.js";
+import { IssuerService } from "./issuer/service.js";
 import { Ledger } from "./ledger/service.js";
 import { Notifications } from "./notifications/service.js";
 import { RateLimits } from "./ratelimit/service.js";
 import { type TsmSecrets, tsmSecretsFromEnv } from "./tsm/secrets.js";
 import { TsmService } from "./tsm/service.js";
+import { type TspOptions, bankOtpKey, tspOptionsFromEnv } from "./tsp/config.js";
+import { defaultTspPolicy } from "./tsp/policy.js";
+import { TspService } from "./tsp/service.js";
 
 export interface Services {
   readonly ctx: CloudContext;
@@ -23,6 +29,8 @@ export interface Services {
   readonly ledger: Ledger;
   readonly tsm: TsmService;
   readonly access: AccessService;
+  readonly issuer: IssuerService;
+  readonly tsp: TspService;
 }
 
 export interface ServiceOptions {
@@ -33,6 +41,10 @@ export interface ServiceOptions {
   tsmSecrets?: TsmSecrets;
   /** The key door-card images are sealed under (default: from the environment, see access/secrets.ts). */
   accessKey?: Uint8Array;
+  /** The token service: vault key, bank one-time-code sender, limits (default: tsp/config.ts, environment). */
+  tsp?: Partial<TspOptions>;
+  /** The issuer host's keys and test cards (default: issuer/config.ts, environment). */
+  issuer?: Partial<IssuerOptions>;
 }
 
 export function createServices(ctx: CloudContext, options: ServiceOptions): Services {
@@ -43,7 +55,31 @@ export function createServices(ctx: CloudContext, options: ServiceOptions): Serv
   const ledger = new Ledger(ctx);
   const tsm = new TsmService(ctx, devices, notifications, options.tsmSecrets ?? tsmSecretsFromEnv());
   const access = new AccessService(ctx, tsm, devices, notifications, options.accessKey ?? accessKeyFromEnv());
-  return { ctx, rateLimits, notifications, accounts, devices, ledger, tsm, access };
+  // Payments: the token vault (TSP), the issuer host over it, the token service over both and the TSM.
+  const tspOptions = {
+    ...(options.tsp?.vaultKey && options.tsp.bankOtpSender ? {} : tspOptionsFromEnv()),
+    ...options.tsp,
+  };
+  const vault = new TokenVault(tspOptions.vaultKey!, (n) => ctx.rng.bytes(n));
+  const given = options.issuer;
+  const issuerOptions = {
+    ...(given?.imk3des && given.imkSm4 && given.cvk ? {} : issuerOptionsFromEnv()),
+    ...given,
+  };
+  const issuer = new IssuerService(ctx, ledger, vault, issuerOptions as IssuerOptions);
+  const sender = tspOptions.bankOtpSender!;
+  const tsp = new TspService(ctx, {
+    devices,
+    notifications,
+    rateLimits,
+    issuer,
+    tsm,
+    vault,
+    bankOtp: typeof sender === "function" ? sender(ctx.log) : sender,
+    codeKey: bankOtpKey(tspOptions.vaultKey!),
+    policy: { ...defaultTspPolicy, ...tspOptions.policy },
+  });
+  return { ctx, rateLimits, notifications, accounts, devices, ledger, tsm, access, issuer, tsp };
 }
 
 /** Deletes rows that can no longer matter (expired codes, sessions, nonces, rate windows). */

@@ -5,10 +5,12 @@
 import type { AccessTables } from "../access/tables.js";
 import type { AccountsTables } from "../accounts/tables.js";
 import type { DevicesTables } from "../devices/tables.js";
+import type { IssuerTables } from "../issuer/tables.js";
 import type { LedgerTables } from "../ledger/tables.js";
 import type { NotificationsTables } from "../notifications/tables.js";
 import type { RateLimitTables } from "../ratelimit/tables.js";
 import type { TsmTables } from "../tsm/tables.js";
+import type { TspTables } from "../tsp/tables.js";
 
 export interface Database
   extends
@@ -18,4 +20,6 @@ export interface Database
     DevicesTables,
     LedgerTables,
     TsmTables,
-    AccessTables {}
+    AccessTables,
+    IssuerTables,
+    TspTables {}

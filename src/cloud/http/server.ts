@@ -18,7 +18,7 @@ import type { CloudModule } from "../module.js";
 import { cloudModules } from "../modules.js";
 import { resolvePolicy, type CloudPolicy } from "../policy.js";
 import { systemRng, type Rng } from "../random.js";
-import { createServices, purgeExpired, type Services } from "../services.js";
+import { createServices, purgeExpired, type ServiceOptions, type Services } from "../services.js";
 import { Auth } from "./auth.js";
 import { installErrorHandling, withErrors } from "./errors.js";
 import { webApp } from "./web.js";
@@ -47,6 +47,9 @@ export interface ServerDeps {
   janitor?: boolean;
   /** The built web app to serve at `/` (default `web/dist`, see http/web.ts); `false` serves none. */
   webRoot?: string | false;
+  /** Token service and issuer host options (default: from the environment; see tsp/config.ts, issuer/config.ts). */
+  tsp?: ServiceOptions["tsp"];
+  issuer?: ServiceOptions["issuer"];
 }
 
 declare module "fastify" {
@@ -75,7 +78,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   };
   await migrateToLatest(deps.db, modules);
   const otpSender = typeof deps.otpSender === "function" ? deps.otpSender(log) : deps.otpSender;
-  const services = createServices(ctx, { otpSender, otpPepper: deps.otpPepper });
+  const services = createServices(ctx, {
+    otpSender,
+    otpPepper: deps.otpPepper,
+    tsp: deps.tsp,
+    issuer: deps.issuer,
+  });
   const auth = new Auth(services);
   app.decorate("cloud", services);
 
@@ -111,6 +119,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
             description:
               "ECDSA P-256 signature of the canonical request, with x-tapwallet-device-id, " +
               "x-tapwallet-timestamp and x-tapwallet-nonce (scheme TW1-ECDSA-P256-SHA256)",
+          },
+          apiKey: {
+            type: "apiKey",
+            in: "header",
+            name: "x-api-key",
+            description: "an acquirer's or issuer's API key (twk_…), for /api/v1/issuer/… (docs/CLOUD.md)",
           },
         },
       },

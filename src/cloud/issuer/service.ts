@@ -1,0 +1,362 @@
+/**
+ * The issuer host served by the cloud: src/emv's `IssuerHost` over the database (`DbIssuerStore`), the
+ * funding accounts it keeps, and the authorisations POS terminals send it.
+ *
+ * An authorisation, in one database transaction:
+ *   1. claim its request key (`<api key>:<Idempotency-Key>`, or `<api key>:<terminal>:<STAN>:<9A date>`):
+ *      if the key was answered before, give the same answer again (nothing moves); a different request
+ *      under the same key is refused (`idempotency_conflict`); a racing twin waits on the key's row and
+ *      then replays the winner's answer;
+ *   2. the host decides: token → vault → funding account, cryptogram, ATC window, CVM, limits, funds;
+ *   3. an approval posts to the ledger (debit `issuer:<bank>`, credit `merchant:<merchant id>`, keyed by
+ *      the request key, so even a replay that slipped past step 1 would not post twice);
+ *   4. the answer is stored under the key, and the `onAuthorisation` hooks run (the token service records
+ *      the transaction for the card's owner and notifies the phone).
+ * All of it commits or none of it does. Answers and errors name the token's last four digits at most.
+ */
+import { createHash } from "node:crypto";
+import type { Transaction } from "kysely";
+import { fromHex } from "../../core/bytes.js";
+import { chinaDateDigits } from "../../core/clock.js";
+import { parseTlv } from "../../core/tlv.js";
+import type { AuthorisationRequest, AuthorisationResponse } from "../../emv/authorisation.js";
+import { type IssuedToken, IssuerHost, StaticIssuerKeys } from "../../emv/issuer/host.js";
+import type { TokenStatus } from "../../emv/issuer/store.js";
+import type { TokenVault } from "../../emv/issuer/vault.js";
+import { parseTrack2 } from "../../emv/track2.js";
+import type { CloudContext } from "../context.js";
+import type { Database } from "../db/schema.js";
+import { forUpdate, transaction, type Executor } from "../db/tx.js";
+import { CloudError } from "../errors.js";
+import { ledgerAccountIds } from "../ledger/accounts.js";
+import type { Ledger } from "../ledger/service.js";
+import type { CardKind } from "../tsp/bins.js";
+import { type ApiKeyPrincipal, IssuerApiKeys } from "./api-keys.js";
+import { DEV_ACQUIRER_KEY, type IssuerOptions } from "./config.js";
+import { cvn2Matches } from "./cvn2.js";
+import { DbIssuerStore } from "./store.js";
+import type { TestCard } from "./test-cards.js";
+
+export interface AuthorisationEvent {
+  /** The token track 2 named (it may be unknown to us). */
+  token: string;
+  request: AuthorisationRequest;
+  response: AuthorisationResponse;
+  requestKey: string;
+  /** The ledger posting of an approval. */
+  postingId: string | null;
+}
+
+/** Runs inside the authorisation's transaction. */
+export type AuthorisationHook = (trx: Transaction<Database>, e: AuthorisationEvent) => Promise<void>;
+
+export interface AuthorisationOutcome {
+  response: AuthorisationResponse;
+  /** True when this request key had been answered before: the same answer, nothing moved. */
+  replayed: boolean;
+}
+
+export interface FundingAccountView {
+  ref: string;
+  bankCode: string;
+  kind: CardKind;
+  fundingLast4: string;
+  expiry: string;
+  reservedPhone: string;
+  available: number;
+  status: "open" | "closed";
+}
+
+/** What the bank says of card details a user typed. */
+export type CardCheck =
+  { ok: true; account: FundingAccountView } | { ok: false; reason: "unknown" | "closed" | "mismatch" };
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,64}$/;
+
+export class IssuerService {
+  readonly apiKeys: IssuerApiKeys;
+  private readonly keys: StaticIssuerKeys;
+  private readonly hooks: AuthorisationHook[] = [];
+
+  constructor(
+    private readonly ctx: CloudContext,
+    private readonly ledger: Ledger,
+    readonly vault: TokenVault,
+    readonly options: IssuerOptions,
+  ) {
+    this.apiKeys = new IssuerApiKeys(ctx);
+    this.keys = new StaticIssuerKeys(
+      options.dki,
+      new Map([
+        [StaticIssuerKeys.id(options.dki, "3des"), options.imk3des],
+        [StaticIssuerKeys.id(options.dki, "sm4"), options.imkSm4],
+      ]),
+    );
+  }
+
+  /** Registers work to do with every authorisation decided (in its transaction). */
+  onAuthorisation(hook: AuthorisationHook): void {
+    this.hooks.push(hook);
+  }
+
+  /** The host over `exec` (the database, or a transaction its store joins). */
+  host(exec: Executor = this.ctx.db.db): IssuerHost {
+    return new IssuerHost({
+      store: new DbIssuerStore(exec, this.ctx.db.dialect),
+      keys: this.keys,
+      vault: this.vault,
+      clock: this.ctx.clock,
+      random: (n) => this.ctx.rng.bytes(n),
+      tokenBin: this.options.tokenBin,
+    });
+  }
+
+  /** Opens the configured test cards and the development acquirer key (idempotent; every instance may). */
+  async start(): Promise<void> {
+    for (const c of this.options.testCards) await this.openFundingAccount(c);
+    if (this.options.devAcquirerKey) {
+      await this.apiKeys.create({
+        role: "acquirer",
+        name: "DEVELOPMENT ONLY 开发用收单",
+        key: DEV_ACQUIRER_KEY,
+      });
+      this.ctx.log.warn(
+        { devOnly: true },
+        "[DEV ONLY 仅开发环境] 开发用收单密钥已启用 / the development acquirer key is enabled (see docs/CLOUD.md)",
+      );
+    }
+  }
+
+  /** Opens a funding account for a card (idempotent: an existing account keeps its balance). */
+  async openFundingAccount(c: TestCard, exec: Executor = this.ctx.db.db): Promise<string> {
+    const ref = this.vault.fingerprint(c.pan);
+    await exec
+      .insertInto("issuer_funding_accounts")
+      .values({
+        ref,
+        bank_code: c.bank,
+        kind: c.kind,
+        holder: c.holder,
+        funding_last4: c.pan.slice(-4),
+        expiry: c.expiry,
+        reserved_phone: c.reservedPhone,
+        currency: "0156",
+        available: c.available,
+        status: "open",
+        created_at: this.ctx.clock.now().getTime(),
+      })
+      .onConflict((oc) => oc.column("ref").doNothing())
+      .execute();
+    return ref;
+  }
+
+  async fundingAccount(
+    ref: string,
+    exec: Executor = this.ctx.db.db,
+  ): Promise<FundingAccountView | undefined> {
+    const r = await exec
+      .selectFrom("issuer_funding_accounts")
+      .selectAll()
+      .where("ref", "=", ref)
+      .executeTakeFirst();
+    return (
+      r && {
+        ref: r.ref,
+        bankCode: r.bank_code,
+        kind: r.kind,
+        fundingLast4: r.funding_last4,
+        expiry: r.expiry,
+        reservedPhone: r.reserved_phone,
+        available: r.available,
+        status: r.status,
+      }
+    );
+  }
+
+  /**
+   * The bank's check of what a user typed: the card exists and is open, the expiry is the card's, and for a
+   * credit card the CVN2 is the one computed under the CVK. One answer ("mismatch") for every wrong detail,
+   * as banks give, so details cannot be guessed one at a time.
+   */
+  async checkCard(pan: string, expiryYymm: string, cvn2: string | undefined): Promise<CardCheck> {
+    const account = await this.fundingAccount(this.vault.fingerprint(pan));
+    if (!account) return { ok: false, reason: "unknown" };
+    if (account.status !== "open") return { ok: false, reason: "closed" };
+    if (account.expiry !== expiryYymm) return { ok: false, reason: "mismatch" };
+    if (
+      account.kind === "credit" &&
+      !(cvn2 !== undefined && cvn2Matches(this.options.cvk, pan, expiryYymm, cvn2))
+    )
+      return { ok: false, reason: "mismatch" };
+    return { ok: true, account };
+  }
+
+  /**
+   * Issues a token for a funding card in the caller's transaction: number, keys, personalisation DGIs. The
+   * token starts suspended (EMVCo "inactive") and becomes active once it is on the phone (`setTokenStatus`).
+   */
+  async issueToken(
+    trx: Transaction<Database>,
+    r: { fundingPan: string; kind: CardKind; deviceId: string; label: string; par: string },
+  ): Promise<IssuedToken> {
+    const issued = await this.host(trx).issueToken({
+      fundingPan: r.fundingPan,
+      kind: r.kind,
+      deviceId: r.deviceId,
+      label: r.label,
+    });
+    await trx
+      .updateTable("issuer_tokens")
+      .set({ funding_ref: this.vault.fingerprint(r.fundingPan), par: r.par, status: "suspended" })
+      .where("token", "=", issued.token)
+      .execute();
+    return issued;
+  }
+
+  async setTokenStatus(trx: Transaction<Database>, token: string, status: TokenStatus): Promise<void> {
+    await this.host(trx).setTokenStatus(token, status);
+  }
+
+  async tokenStatus(token: string, exec: Executor = this.ctx.db.db): Promise<TokenStatus | undefined> {
+    const r = await exec
+      .selectFrom("issuer_tokens")
+      .select("status")
+      .where("token", "=", token)
+      .executeTakeFirst();
+    return r?.status;
+  }
+
+  /** Decides one authorisation from an acquirer (see the file comment). */
+  async authorise(
+    caller: ApiKeyPrincipal,
+    req: AuthorisationRequest,
+    idempotencyKey?: string,
+  ): Promise<AuthorisationOutcome> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new CloudError(
+        "invalid",
+        "invalid_idempotency_key",
+        "Idempotency-Key 须为 1–64 个可见 ASCII 字符",
+        "Idempotency-Key must be 1–64 visible ASCII characters",
+      );
+    }
+    const key =
+      idempotencyKey !== undefined
+        ? `${caller.keyId}:k:${idempotencyKey}`
+        : `${caller.keyId}:t:${req.terminalId}:${req.stan}:${transactionDate(req, this.ctx.clock.now())}`;
+    const hash = requestHash(req);
+    const token = tokenOf(req);
+
+    return transaction(this.ctx.db.db, async (trx) => {
+      const now = this.ctx.clock.now().getTime();
+      // Claim the key first: a racing twin blocks here until we commit, then replays our answer.
+      const claimed = await trx
+        .insertInto("issuer_requests")
+        .values({
+          request_key: key,
+          request_hash: hash,
+          response: "",
+          posting_id: null,
+          token_last4: token?.slice(-4) ?? null,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.column("request_key").doNothing())
+        .returning("request_key")
+        .executeTakeFirst();
+      if (!claimed) {
+        const prior = await trx
+          .selectFrom("issuer_requests")
+          .select(["request_hash", "response"])
+          .where("request_key", "=", key)
+          .$call(forUpdate(this.ctx.db.dialect))
+          .executeTakeFirstOrThrow();
+        if (prior.request_hash !== hash) {
+          throw new CloudError(
+            "conflict",
+            "idempotency_conflict",
+            "该请求标识已用于另一笔不同的授权",
+            "This request key was already used for a different authorisation",
+          );
+        }
+        return { response: JSON.parse(prior.response) as AuthorisationResponse, replayed: true };
+      }
+
+      const response = await this.host(trx).authorise(req);
+      let postingId: string | null = null;
+      if (response.approved && token) postingId = await this.post(trx, key, token, req, response);
+      await trx
+        .updateTable("issuer_requests")
+        .set({ response: JSON.stringify(response), posting_id: postingId })
+        .where("request_key", "=", key)
+        .execute();
+      if (token) {
+        const event: AuthorisationEvent = { token, request: req, response, requestKey: key, postingId };
+        for (const hook of this.hooks) await hook(trx, event);
+      }
+      return { response, replayed: false };
+    });
+  }
+
+  /** The ledger posting of an approved payment: the bank owes us, we owe the merchant. */
+  private async post(
+    trx: Transaction<Database>,
+    key: string,
+    token: string,
+    req: AuthorisationRequest,
+    response: AuthorisationResponse,
+  ): Promise<string> {
+    const row = await trx
+      .selectFrom("issuer_tokens as t")
+      .innerJoin("issuer_funding_accounts as a", "a.ref", "t.funding_ref")
+      .select("a.bank_code")
+      .where("t.token", "=", token)
+      .executeTakeFirstOrThrow();
+    const issuer = ledgerAccountIds.issuerSettlement(row.bank_code);
+    const merchant = ledgerAccountIds.merchant(req.merchantId);
+    await this.ledger.openAccount({ id: issuer, kind: "issuer_settlement" }, trx);
+    await this.ledger.openAccount({ id: merchant, kind: "merchant" }, trx);
+    const { posting } = await this.ledger.post(
+      {
+        idempotencyKey: `card.auth:${key}`.slice(0, 128),
+        kind: "card.authorisation",
+        entries: [
+          { account: issuer, amount: req.amount },
+          { account: merchant, amount: -req.amount },
+        ],
+        metadata: {
+          terminalId: req.terminalId,
+          stan: req.stan,
+          tokenLast4: token.slice(-4),
+          authorisationCode: response.authorisationCode ?? "",
+        },
+      },
+      trx,
+    );
+    return posting.id;
+  }
+}
+
+/** The token in track 2, if the field is well formed (the host answers malformed requests itself). */
+function tokenOf(req: AuthorisationRequest): string | null {
+  if (typeof req.track2 !== "string" || !/^(?:[0-9A-Fa-f]{2})+$/.test(req.track2)) return null;
+  const t = parseTrack2(fromHex(req.track2));
+  return t.ok ? t.value.pan : null;
+}
+
+/** The terminal's transaction date (9A in field 55, YYMMDD), else the China date of transmission. */
+function transactionDate(req: AuthorisationRequest, now: Date): string {
+  if (/^(?:[0-9A-Fa-f]{2})+$/.test(req.field55)) {
+    const tlvs = parseTlv(fromHex(req.field55), { recurse: false });
+    const date = tlvs.ok ? tlvs.value.find((t) => t.tag === 0x9a)?.value : undefined;
+    if (date && date.length === 3) return Buffer.from(date).toString("hex");
+  }
+  const sent = new Date(req.transmittedAt);
+  return chinaDateDigits(Number.isNaN(sent.getTime()) ? now : sent).date.slice(2);
+}
+
+/** SHA-256 over the request without its transmission time (a retransmission may carry a new one). */
+function requestHash(req: AuthorisationRequest): string {
+  const { transmittedAt: _sent, ...rest } = req;
+  const sorted = Object.fromEntries(Object.entries(rest).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return createHash("sha256").update(JSON.stringify(sorted)).digest("hex");
+}
