@@ -189,6 +189,36 @@ export class EpurseApplet implements Applet {
         this.writePurse(ctx, { balance: 0, overdraft: 0, onlineAtc: 0, offlineAtc: 0 });
         return SW.OK;
       }
+      case DGI.PURSE_STATE: {
+        // A card issued with a balance, or moved from another phone (移卡) with its balance and counters.
+        const params = ctx.store.get<Params>(K.params);
+        if (!params) return SW.CONDITIONS_NOT_SATISFIED;
+        if (data.length !== 8) return SW.WRONG_LENGTH;
+        const balance = readUintBE(data, 0, 4);
+        if (balance > params.maxBalance) return SW.WRONG_DATA;
+        this.writePurse(ctx, {
+          balance,
+          overdraft: 0,
+          onlineAtc: readUintBE(data, 4, 2),
+          offlineAtc: readUintBE(data, 6, 2),
+        });
+        return SW.OK;
+      }
+      case DGI.records(this.profile.log.sfi!): {
+        // A moved card's history, oldest first.
+        const size = this.profile.log.recordSize!;
+        if (
+          data.length === 0 ||
+          data.length % size !== 0 ||
+          data.length / size > this.profile.log.maxRecords!
+        )
+          return SW.WRONG_LENGTH;
+        for (let at = 0; at < data.length; at += size) {
+          const sw = this.fs.appendRecord(ctx, this.profile.log, data.slice(at, at + size));
+          if (sw !== SW.OK) return sw;
+        }
+        return SW.OK;
+      }
       case DGI.SECURITY_CODE:
         if (!this.profile.securityCode) return SW.REFERENCED_DATA_NOT_FOUND;
         if (data.length !== 9) return SW.WRONG_LENGTH;

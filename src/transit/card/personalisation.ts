@@ -6,6 +6,9 @@
  *   01SS  binary EF with SFI SS (EF15, EF17, Beijing EF04, Wuhan EF05/EF0A), whole content
  *   0201  purse parameters: max balance 4 ‖ overdraft limit 3 ‖ key version 1 ‖ algorithm id 1 ‖ key index 1
  *   0202  GET DATA 80CA security code, 9 bytes (City Union)
+ *   0203  purse state: balance 4 ‖ online counter 2 ‖ offline counter 2 (optional, after 0201: a card issued
+ *         with an initial balance, or one moved from another phone keeping its balance and counters)
+ *   03SS  records of the record EF with SFI SS, oldest first (optional: a moved card's history)
  *   8001  card keys DPK ‖ DLK ‖ DTK, 16 bytes each (8xxx: confidential, sent under C-DECRYPTION)
  */
 import { type Bytes, concat, uintBE } from "../../core/bytes.js";
@@ -19,8 +22,19 @@ export const DGI = {
   binary: (sfi: number): number => 0x0100 | sfi,
   PURSE: 0x0201,
   SECURITY_CODE: 0x0202,
+  PURSE_STATE: 0x0203,
+  records: (sfi: number): number => 0x0300 | sfi,
   KEYS: 0x8001,
 } as const;
+
+/** What a card starts with besides an empty purse: an initial balance (开卡充值) or a moved card's state (移卡). */
+export interface PurseState {
+  balance: number;
+  onlineAtc: number;
+  offlineAtc: number;
+  /** The transaction records (EF18) to carry over, newest first as the card lists them. */
+  records?: readonly Bytes[];
+}
 
 /** The key index terminals name in INITIALIZE (keyIdx): one purchase and one load key per card. */
 export const DEFAULT_KEY_INDEX = 0x01;
@@ -52,6 +66,7 @@ export function buildPersonalisation(
   identity: CardIdentity,
   master: MasterKeys,
   purse: PurseParameters = { maxBalance: product.maxBalance, overdraftLimit: 0 },
+  state?: PurseState,
 ): Personalisation {
   const files = LAYOUTS[product.system].identityFiles(product, identity);
   const keys = deriveCardKeys(master, files.asn);
@@ -64,6 +79,15 @@ export function buildPersonalisation(
       Uint8Array.of(master.keyVersion, ALGORITHM_ID[master.algorithm], DEFAULT_KEY_INDEX),
     ),
   });
+  if (state) {
+    dgis.push({
+      dgi: DGI.PURSE_STATE,
+      data: concat(uintBE(state.balance, 4), uintBE(state.onlineAtc, 2), uintBE(state.offlineAtc, 2)),
+    });
+    // Oldest first: the cyclic EF puts each new record first, so the card lists them as they were.
+    if (state.records && state.records.length > 0)
+      dgis.push({ dgi: DGI.records(0x18), data: concat(...[...state.records].reverse()) });
+  }
   if (product.system === "city-union")
     dgis.push({ dgi: DGI.SECURITY_CODE, data: securityCodeFor(keys.dtk, files.asn) });
   dgis.push({ dgi: DGI.KEYS, data: concat(keys.dpk, keys.dlk, keys.dtk) });
