@@ -40,6 +40,7 @@ export {
   buildPersonalisation,
   type Personalisation,
   type PurseParameters,
+  type PurseState,
 } from "./card/personalisation.js";
 export { LAYOUTS, type CardIdentity } from "./systems/index.js";
 export {
