@@ -70,8 +70,10 @@ describe.skipIf(!RUN_STACK_TESTS)("PC/SC interop through pcscd and vpcd", () => 
         reader,
         atr: "3B8180018080",
         ppse_sw: "9000",
+        aids: [toHex(TEST_AID)],
         aid: toHex(TEST_AID),
         select_sw: "9000",
+        apdus: [],
       });
     });
   });

@@ -14,6 +14,7 @@ import { Pcsc, type PcscLink, type PcscLinkOptions } from "../src/nfc/pcsc.js";
 import { pcscdSocketPath } from "../src/nfc/pcsc-native.js";
 import type { StorageCard } from "../src/nfc/pcsc-storage.js";
 import { VpcdBridge } from "../src/nfc/vpcd.js";
+import type { VirtualIcc } from "../src/nfc/vpcd-icc.js";
 import { VPCD_DEFAULT_PORT } from "../src/nfc/vpcd-protocol.js";
 
 export const IN_CI = Boolean(process.env.CI);
@@ -95,7 +96,7 @@ export interface VpcdSession {
 
 /** Puts `card` into vpcd's reader through the bridge, runs `fn`, and takes everything down again. */
 export async function onVpcd<T>(
-  card: ContactlessCard | StorageCard,
+  card: ContactlessCard | StorageCard | VirtualIcc,
   fn: (session: VpcdSession) => Promise<T>,
   options: { port?: number; link?: PcscLinkOptions } = {},
 ): Promise<T> {
@@ -119,6 +120,16 @@ export async function onVpcd<T>(
     }
     unlock();
   }
+}
+
+/**
+ * After the bridge was stopped (the card pulled out): waits until pcscd has seen the card go, plugs it in
+ * again and waits until pcscd lists it (the link's field is off; call `link.fieldOn()` next).
+ */
+export async function replug({ bridge, pcsc, reader }: VpcdSession): Promise<void> {
+  await pcsc.waitForCardRemoved(reader, 3000);
+  await withTimeout(bridge.start(), 5000, "vpcd did not take the bridge back");
+  await pcsc.waitForCard(reader, 5000);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
