@@ -81,7 +81,9 @@ export async function addDoorCard(
   });
   const placement = await client.installDoorCard(card.id, deviceId, true);
   const sync = await wallet.sync();
-  const install = sync.scripts.find((s) => s.owner === "access" && s.ref === card.id && s.kind === "install");
+  const install = sync.scripts.findLast(
+    (s) => s.owner === "access" && s.ref === card.id && s.kind === "install",
+  );
   if (install?.state === "failed")
     throw new TapwalletError(
       "door_card_install_failed",

@@ -2,6 +2,7 @@
  * `tapwallet door`: door cards (门禁卡).
  *   door inspect FILE [--json]            what a dump holds and whether the phone may emulate it
  *   door convert IN --to FORMAT -o OUT    between proxmark3 JSON, raw .bin/.mfd, .eml, MCT and Flipper .nfc
+ *   door add FILE / door open             a door card on the virtual phone, a door reader tapping it (phone.ts)
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
@@ -23,6 +24,7 @@ import {
   unknownFormat,
 } from "../../mifare/formats/index.js";
 import { sectorCount, typeLabel } from "../../mifare/geometry.js";
+import { registerDoorPhoneCommands } from "./phone.js";
 
 /** The `inspect --json` document (shape fixed by issue 5). */
 export interface InspectJson {
@@ -187,4 +189,6 @@ export function register(program: Command): void {
       printWarnings(warnings);
       process.stdout.write(`已写入 / written: ${opts.output}\n`);
     });
+
+  registerDoorPhoneCommands(door);
 }

@@ -469,8 +469,10 @@ export class AccessService {
     onDevice: AccessPlacementsTable[],
     reuse: AccessPlacementsTable | undefined,
   ): Promise<string> {
+    // Installing again where it was lost or failed: the same place on the SE.
+    if (reuse) return reuse.aid;
     const taken = await this.tsm.occupiedAids(deviceId, trx);
-    for (const p of onDevice) if (p !== reuse) taken.add(p.aid);
+    for (const p of onDevice) taken.add(p.aid);
     for (let i = 1; i <= 0xff; i++) {
       const aid = toHex(doorAid(i));
       if (!taken.has(aid)) return aid;
