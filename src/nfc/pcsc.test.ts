@@ -1,88 +1,9 @@
-import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../core/bytes.js";
 import { CardGoneError } from "./link.js";
 import { Pcsc, openPcscLink } from "./pcsc.js";
-import type { NativePcsc, NativeReader } from "./pcsc-native.js";
+import { FakePcsc, FakeReader } from "../../test/pcsc-doubles.js";
 import { checkPcscdRunning, loadNativePcsc, pcscCodeOf } from "./pcsc-native.js";
-
-type Answer = { data?: string; error?: string; delayMs?: number };
-
-/** Stands in for @pokusew/pcsclite's CardReader (constants as in pcsclite.h). */
-class FakeReader extends EventEmitter implements NativeReader {
-  connected = false;
-  readonly SCARD_SHARE_SHARED = 2;
-  readonly SCARD_SHARE_EXCLUSIVE = 1;
-  readonly SCARD_SHARE_DIRECT = 3;
-  readonly SCARD_PROTOCOL_T0 = 1;
-  readonly SCARD_PROTOCOL_T1 = 2;
-  readonly SCARD_STATE_PRESENT = 0x20;
-  readonly SCARD_STATE_MUTE = 0x200;
-  readonly SCARD_LEAVE_CARD = 0;
-  readonly SCARD_RESET_CARD = 1;
-  readonly SCARD_UNPOWER_CARD = 2;
-  sent: string[] = [];
-  connectError: string | null = null;
-  dispositions: number[] = [];
-  closed = false;
-  inFlight = 0;
-  maxInFlight = 0;
-  answer: (command: string) => Answer = () => ({ data: "9000" });
-
-  constructor(readonly name: string) {
-    super();
-  }
-  insert(atr: string): void {
-    this.emit("status", { state: 0x20 | 0x02, atr: Buffer.from(fromHex(atr)) });
-  }
-  removeCard(): void {
-    this.emit("status", { state: 0x10 | 0x02 });
-  }
-  connect(
-    options: { share_mode: number; protocol: number },
-    cb: (err: Error | null, protocol: number) => void,
-  ): void {
-    setImmediate(() => {
-      if (this.connectError) return cb(new Error(this.connectError), 0);
-      this.connected = true;
-      cb(null, options.protocol & 2 ? 2 : 1);
-    });
-  }
-  disconnect(disposition: number, cb: (err: Error | null) => void): void {
-    this.dispositions.push(disposition);
-    this.connected = false;
-    setImmediate(() => cb(null));
-  }
-  transmit(data: Buffer, _len: number, _p: number, cb: (err: Error | null, response: Buffer) => void): void {
-    const cmd = toHex(data);
-    this.sent.push(cmd);
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    const a = this.answer(cmd);
-    setTimeout(() => {
-      this.inFlight--;
-      if (a.error) cb(new Error(a.error), Buffer.alloc(0));
-      else cb(null, Buffer.from(fromHex(a.data ?? "9000")));
-    }, a.delayMs ?? 0);
-  }
-  control(_d: Buffer, _c: number, _l: number, cb: (err: Error | null, response: Buffer) => void): void {
-    cb(null, Buffer.from([0x90, 0x00]));
-  }
-  SCARD_CTL_CODE(code: number): number {
-    return 0x42000000 + code;
-  }
-  close(): void {
-    this.closed = true;
-    this.emit("end");
-  }
-}
-
-class FakePcsc extends EventEmitter implements NativePcsc {
-  closed = false;
-  close(): void {
-    this.closed = true;
-  }
-}
 
 async function open() {
   const native = new FakePcsc();

@@ -144,18 +144,22 @@ export class Pcsc extends EventEmitter<PcscEvents> {
     );
   }
 
-  /** Waits until a card is in `reader`; resolves with its ATR. */
-  waitForCard(reader: string, timeoutMs = 5000): Promise<Bytes> {
+  /**
+   * Waits until a card is in `reader`; resolves with its ATR. `timeoutMs` null waits for ever; `signal`
+   * gives up early (rejecting with the signal's reason).
+   */
+  waitForCard(reader: string, timeoutMs: number | null = 5000, signal?: AbortSignal): Promise<Bytes> {
     return this.waitFor(
       () => (this.cardPresent(reader) ? this.atr(reader) : null),
       "card-inserted",
       timeoutMs,
       () => new CardGoneError(`no card in "${reader}" after ${timeoutMs} ms`),
+      signal,
     );
   }
 
   /** Waits until `reader` is empty. */
-  waitForCardRemoved(reader: string, timeoutMs = 5000): Promise<void> {
+  waitForCardRemoved(reader: string, timeoutMs: number | null = 5000, signal?: AbortSignal): Promise<void> {
     return this.waitFor(
       () => (this.cardPresent(reader) ? null : true),
       "card-removed",
@@ -166,15 +170,18 @@ export class Pcsc extends EventEmitter<PcscEvents> {
           `卡片仍在读卡器「${reader}」中`,
           `the card is still in "${reader}"`,
         ),
+      signal,
     ).then(() => undefined);
   }
 
   private waitFor<T>(
     check: () => T | null,
     event: keyof PcscEvents,
-    timeoutMs: number,
+    timeoutMs: number | null,
     onTimeout: () => Error,
+    signal?: AbortSignal,
   ): Promise<T> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     const now = check();
     if (now !== null) return Promise.resolve(now);
     return new Promise<T>((resolve, reject) => {
@@ -184,15 +191,24 @@ export class Pcsc extends EventEmitter<PcscEvents> {
         cleanup();
         resolve(v);
       };
-      const timer = setTimeout(() => {
+      const timer =
+        timeoutMs === null
+          ? null
+          : setTimeout(() => {
+              cleanup();
+              reject(onTimeout());
+            }, timeoutMs);
+      const abort = () => {
         cleanup();
-        reject(onTimeout());
-      }, timeoutMs);
+        reject(signal!.reason as Error);
+      };
       const cleanup = () => {
-        clearTimeout(timer);
+        if (timer) clearTimeout(timer);
         this.off(event, listener);
+        signal?.removeEventListener("abort", abort);
       };
       this.on(event, listener);
+      signal?.addEventListener("abort", abort, { once: true });
     });
   }
 
