@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
-import type { LightMyRequestResponse } from "fastify";
+import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import { type Bytes, concat, fromHex, toHex } from "../src/core/bytes.js";
 import { ManualClock } from "../src/core/clock.js";
 import { MemoryOtpSender } from "../src/cloud/accounts/otp-sender.js";
@@ -76,6 +76,8 @@ export interface PaymentsCloud extends TestCloud {
   bankOtp: MemoryBankOtpSender;
   /** Every log line the server wrote. */
   logs: string[];
+  /** Every response body the server gave through `app.inject`. */
+  responses: string[];
   acquirerKey: string;
   issuerKey(bank: TestCard["bank"]): Promise<string>;
 }
@@ -129,6 +131,16 @@ export async function makePaymentsCloud(
     role: "acquirer",
     name: "测试收单 test acquirer",
   });
+  // Keep every answer, so tests can look for card numbers in all of them.
+  const responses: string[] = [];
+  const inject = app.inject.bind(app) as (o: InjectOptions) => Promise<LightMyRequestResponse>;
+  (app as unknown as { inject: (o: InjectOptions) => Promise<LightMyRequestResponse> }).inject = async (
+    o,
+  ) => {
+    const r = await inject(o);
+    responses.push(r.body);
+    return r;
+  };
   return {
     app,
     db,
@@ -136,6 +148,7 @@ export async function makePaymentsCloud(
     otp,
     bankOtp,
     logs,
+    responses,
     acquirerKey: acquirer.key,
     async issuerKey(bank) {
       return (

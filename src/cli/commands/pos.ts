@@ -2,7 +2,9 @@
  * `tapwallet pos --amount 12.34 (--replay FILE | --image FILE | --phone STATE)`: one QuickPass payment at
  * Tapwallet's contactless POS (entry point + C-7 kernel) against a recorded card (transcript), a card image,
  * or a virtual phone's SE file; `--issuer FILE` authorises online against a local issuer file (as
- * `tapwallet demo quickpass --save DIR` writes). Prints the kernel's outcome, field 55, the issuer's answer
+ * `tapwallet demo quickpass --save DIR` writes), `--issuer-url URL` against the cloud's issuer host
+ * (`POST /api/v1/issuer/authorisations` with an acquirer API key: `--api-key`, else TAPWALLET_ACQUIRER_KEY,
+ * else the development key a development server creates). Prints the kernel's outcome, field 55, the issuer's answer
  * and the receipt, zh-CN first with English beside; `--trace` adds the decoded APDUs. Exit code 0 when the
  * payment is approved, 3 when it is not.
  */
@@ -13,11 +15,14 @@ import { type Bytes, fromHex, isHex, toHex } from "../../core/bytes.js";
 import { type Clock, ManualClock, systemClock } from "../../core/clock.js";
 import { TapwalletError } from "../../core/errors.js";
 import { MoneyError, parseYuan } from "../../core/money.js";
+import { DEV_ACQUIRER_KEY } from "../../cloud/issuer/config.js";
+import type { Issuer } from "../../emv/authorisation.js";
 import { qpbocPackage } from "../../emv/card/package.js";
 import { type LocalIssuer, loadLocalIssuer, saveLocalIssuer } from "../../emv/issuer/local.js";
 import { AID } from "../../emv/profile.js";
 import { type TerminalConfig, defaultTerminalConfig, unionPayAid } from "../../emv/terminal/config.js";
 import { type PaymentResult, Pos } from "../../emv/terminal/pos.js";
+import { IssuerClient } from "../../emv/terminal/issuer-client.js";
 import { formatReceipt } from "../../emv/terminal/receipt.js";
 import { maskPan } from "../../emv/track2.js";
 import type { ContactlessCard } from "../../nfc/link.js";
@@ -34,6 +39,10 @@ export interface PosOptions {
   image?: string;
   phone?: string;
   issuer?: string;
+  /** The cloud's base URL: authorise online through its issuer host. */
+  issuerUrl?: string;
+  /** The acquirer API key for `issuerUrl`. */
+  apiKey?: string;
   /** The phone's user verified (fingerprint or passcode) just before the tap. */
   verified?: boolean;
   un?: string;
@@ -146,13 +155,27 @@ export async function posCommand(o: PosOptions): Promise<PosRun> {
   }
 
   let issuer: LocalIssuer | undefined;
+  if (o.issuer !== undefined && o.issuerUrl !== undefined)
+    throw bad("--issuer 与 --issuer-url 只能选一个", "give --issuer or --issuer-url, not both");
   if (o.issuer !== undefined) issuer = loadLocalIssuer(o.issuer, clock, random);
+  let remote: Issuer | undefined;
+  if (o.issuerUrl !== undefined) {
+    const apiKey = o.apiKey ?? process.env["TAPWALLET_ACQUIRER_KEY"] ?? DEV_ACQUIRER_KEY;
+    try {
+      remote = new IssuerClient({ url: o.issuerUrl, apiKey });
+    } catch {
+      throw bad(
+        `--issuer-url 不是 http(s) 地址：${o.issuerUrl}`,
+        `--issuer-url is not an http(s) URL: ${o.issuerUrl}`,
+      );
+    }
+  }
   const config = terminalConfig(o);
   const pos = new Pos({
     config,
     clock,
     random,
-    ...(issuer ? { issuer: issuer.host } : {}),
+    ...(issuer ? { issuer: issuer.host } : remote ? { issuer: remote } : {}),
     ...(sequence ? { firstStan: sequence } : {}),
   });
   const link = new TracingLink(new MemoryLink(card));
@@ -252,6 +275,14 @@ export function register(program: Command): void {
     .option("--image <file>", "卡片镜像 / a card image")
     .option("--phone <state>", "手机安全元件文件 / a virtual phone's SE file")
     .option("--issuer <file>", "本地发卡行文件（联机授权）/ local issuer file for online authorisation")
+    .option(
+      "--issuer-url <url>",
+      "云端发卡行（联机授权）/ the cloud's issuer host, e.g. http://127.0.0.1:8080",
+    )
+    .option(
+      "--api-key <key>",
+      "收单密钥 / acquirer API key for --issuer-url (default: TAPWALLET_ACQUIRER_KEY, else the dev key)",
+    )
     .option("--verified", "用户已在手机上验证 / the user verified on the phone just before the tap")
     .option("--un <hex>", "不可预知数 9F37 / unpredictable number (4 bytes hex)")
     .option("--at <datetime>", "终端时间 / terminal date-time (ISO 8601)")
