@@ -110,7 +110,7 @@ describe("the phone's state directory", () => {
 
 describe("models", () => {
   it("resolves the supported Xiaomi models by Chinese name, English name or code name", () => {
-    for (const [name, code] of [
+    const cases: [string, string][] = [
       ["小米9", "cepheus"],
       ["Mi 9", "cepheus"],
       ["cepheus", "cepheus"],
@@ -118,7 +118,8 @@ describe("models", () => {
       ["Xiaomi Mi Note 3", "jason"],
       ["小米9 SE", "grus"],
       ["mi 5s plus", "natrium"],
-    ])
+    ];
+    for (const [name, code] of cases)
       expect(resolveModel(name), name).toMatchObject({ code, supported: true });
   });
 
