@@ -6,6 +6,8 @@
  * QuickPass POS on a local issuer host, a door reader. Not a test file itself.
  */
 import { type Bytes, fromHex } from "../src/core/bytes.js";
+import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/cloud/tsm/se-keys.js";
+import { VirtualPhone, resolveModel } from "../src/device/index.js";
 import { ManualClock } from "../src/core/clock.js";
 import type { Fen } from "../src/core/money.js";
 import { installTokenOnSe } from "../src/emv/card/install.js";
@@ -237,4 +239,25 @@ export class UnpluggableCard implements ContactlessCard {
     a.unplug();
     return answer;
   }
+}
+
+/**
+ * A virtual phone in a state directory (what `tapwallet phone init` makes) holding a T-Union card topped up
+ * with `balance`, put there locally as the TSM would (the SE's keys from the development factory master).
+ */
+export async function phoneInDir(dir: string, balance: Fen, clock = new ManualClock("2026-03-02T00:30:00Z")) {
+  const phone = VirtualPhone.create(dir, { name: "pcsc", model: resolveModel("小米9"), region: "CN", clock });
+  const keys = diversifySeKeys(DEV_SE_MASTER_KEY, phone.se.serial);
+  const transit = new TransitIssuer(new IssuerKeyStore(DEVELOPMENT_KEY_SEED), clock);
+  const product = getProduct(T_UNION_PRODUCT)!;
+  const aid = installTransitCard(phone.se, transit.issue(product.id), {
+    keys,
+    hostChallenge: fromHex("0102030405060708"),
+  });
+  const link = hostLink(phone.se);
+  await link.fieldOn();
+  const r = await loadCard(link, localLoadHost(transit), balance, { system: product.system, aid });
+  await link.fieldOff();
+  if (!r.ok) throw new Error(`top-up failed: ${JSON.stringify(r.error)}`);
+  return { phone, aid };
 }

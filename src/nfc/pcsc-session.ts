@@ -160,3 +160,27 @@ export async function eachPcscCard(
   }
   return taps;
 }
+
+/**
+ * The session options of a terminal command's `--pcsc [READER]` and `--timeout SECONDS` (how long to wait for
+ * a card; 0 = for ever), with progress lines for stderr. A bad timeout is a `TapwalletError`.
+ */
+export function pcscCliOptions(
+  reader: string | boolean,
+  timeoutSeconds: string | undefined,
+  say: (zh: string, en: string) => void,
+): PcscSessionOptions {
+  const seconds = timeoutSeconds === undefined ? 30 : Number(timeoutSeconds);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new TapwalletError(
+      "bad_option",
+      `--timeout 应为秒数（0 表示一直等待）：${timeoutSeconds}`,
+      `--timeout is a number of seconds (0: wait for ever): ${timeoutSeconds}`,
+    );
+  return { reader, cardTimeoutMs: Math.round(seconds * 1000), say };
+}
+
+/** Progress lines as the CLI prints them on stderr: "zh / en". */
+export const sayOnStderr = (zh: string, en: string): void => {
+  process.stderr.write(`${zh} / ${en}\n`);
+};

@@ -1,13 +1,20 @@
 /**
- * `tapwallet read --image FILE | --replay FILE [--json]`: reads a Chinese transit card from a card image or a
- * recorded transcript (docs/REPLAY.md formats) as a reader would read the card itself, and prints what it
- * holds; `--json` prints exactly the documented shape (docs/TRANSIT.md "Reader JSON").
+ * `tapwallet read --image FILE | --replay FILE | --pcsc [READER] [--json]`: reads a Chinese transit card from a
+ * card image, a recorded transcript (docs/REPLAY.md formats) or a PC/SC reader (a real card, or the phone in
+ * vpcd's reader; docs/PCSC.md) as a reader would read the card itself, and prints what it holds; `--json`
+ * prints exactly the documented shape (docs/TRANSIT.md "Reader JSON").
  */
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { TapwalletError } from "../../core/errors.js";
-import type { ContactlessCard } from "../../nfc/link.js";
+import type { ContactlessCard, Link } from "../../nfc/link.js";
 import { MemoryLink } from "../../nfc/memory.js";
+import {
+  type PcscSessionOptions,
+  pcscCliOptions,
+  sayOnStderr,
+  withPcscCard,
+} from "../../nfc/pcsc-session.js";
 import { ImageCard, TranscriptCard, loadImageText } from "../../nfc/replay/index.js";
 import { parseTranscriptText } from "../../nfc/transcript.js";
 import { formatReading } from "../../transit/reader/format.js";
@@ -16,6 +23,10 @@ import { type ReadFailure, readTransitCard, readingJson } from "../../transit/re
 export interface ReadOptions {
   image?: string;
   replay?: string;
+  /** `--pcsc [READER]`: true for the first reader, or a part of its name. */
+  pcsc?: string | boolean;
+  /** Seconds to wait for a card on the PC/SC reader (default 30; 0 = for ever). */
+  timeout?: string;
   json?: boolean;
 }
 
@@ -33,11 +44,11 @@ async function text(file: string): Promise<string> {
 }
 
 async function cardFrom(o: ReadOptions): Promise<ContactlessCard> {
-  if ((o.image === undefined) === (o.replay === undefined))
+  if ([o.image, o.replay, o.pcsc].filter((s) => s !== undefined).length !== 1)
     throw new TapwalletError(
       "read_usage",
-      "请给出 --image 文件或 --replay 文件之一",
-      "give one of --image FILE or --replay FILE",
+      "请给出 --image 文件、--replay 文件或 --pcsc [读卡器] 之一",
+      "give one of --image FILE, --replay FILE or --pcsc [READER]",
     );
   if (o.image !== undefined) {
     const image = loadImageText(await text(o.image));
@@ -82,12 +93,25 @@ function failure(e: ReadFailure): TapwalletError {
   }
 }
 
-/** Reads the card and returns the text to print. */
-export async function readCommand(o: ReadOptions): Promise<string> {
-  const link = new MemoryLink(await cardFrom(o));
+async function readThrough(link: Link) {
   await link.fieldOn();
   const r = await readTransitCard(link);
   await link.fieldOff();
+  return r;
+}
+
+/** Reads the card and returns the text to print. `pcscSession` adds to the PC/SC session's options (tests). */
+export async function readCommand(
+  o: ReadOptions,
+  pcscSession: Partial<PcscSessionOptions> = {},
+): Promise<string> {
+  const r =
+    o.pcsc !== undefined && o.image === undefined && o.replay === undefined
+      ? await withPcscCard(
+          { ...pcscCliOptions(o.pcsc, o.timeout, sayOnStderr), ...pcscSession },
+          ({ link }) => readThrough(link),
+        )
+      : await readThrough(new MemoryLink(await cardFrom(o)));
   if (!r.ok) throw failure(r.error);
   return o.json ? JSON.stringify(readingJson(r.value)) : formatReading(r.value).join("\n");
 }
@@ -96,10 +120,19 @@ export function register(program: Command): void {
   program
     .command("read")
     .description(
-      "读交通卡（卡片镜像或交易记录回放） / read a transit card from a card image or a replayed transcript",
+      "读交通卡（卡片镜像、交易记录回放或 PC/SC 读卡器） / read a transit card from a card image, a replayed transcript or a PC/SC reader",
     )
     .option("--image <file>", "卡片镜像 JSON / card image JSON")
     .option("--replay <file>", "APDU 交易记录 JSON / APDU transcript JSON")
+    .option(
+      "--pcsc [reader]",
+      "PC/SC 读卡器（名称的一部分，默认第一个）/ a PC/SC reader (part of its name; default: the first)",
+    )
+    .option(
+      "--timeout <seconds>",
+      "等待卡片的秒数（0 为一直等待）/ seconds to wait for a card (0: for ever)",
+      "30",
+    )
     .option("--json", "以 JSON 输出 / print JSON")
     .action(async (o: ReadOptions) => {
       process.stdout.write(`${await readCommand(o)}\n`);
