@@ -13,6 +13,7 @@ import { MemoryOtpSender } from "../src/cloud/accounts/otp-sender.js";
 import { buildServer } from "../src/cloud/http/server.js";
 import type { CloudPolicy } from "../src/cloud/policy.js";
 import { seededRng } from "../src/cloud/random.js";
+import type { IssuerOptions } from "../src/cloud/issuer/config.js";
 import type { TestCard } from "../src/cloud/issuer/test-cards.js";
 import { testPan } from "../src/cloud/issuer/test-cards.js";
 import { cvn2 } from "../src/cloud/issuer/cvn2.js";
@@ -20,6 +21,7 @@ import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/cloud/tsm/se-keys.js"
 import type { Operation, OperationResult } from "../src/cloud/tsm/wire.js";
 import { MemoryBankOtpSender } from "../src/cloud/tsp/bank-otp.js";
 import type { TspPolicy } from "../src/cloud/tsp/policy.js";
+import type { AuthorisationRequest, Issuer } from "../src/emv/authorisation.js";
 import { qpbocPackage } from "../src/emv/card/package.js";
 import { AID } from "../src/emv/profile.js";
 import { IssuerClient } from "../src/emv/terminal/issuer-client.js";
@@ -89,10 +91,13 @@ export async function makePaymentsCloud(
     tsp?: Partial<TspPolicy>;
     seed?: string;
     cards?: TestCard[];
+    issuer?: Partial<IssuerOptions>;
+    /** The clock's start (default 2026-03-01T08:00:00Z). */
+    now?: string;
   } = {},
 ): Promise<PaymentsCloud> {
   const db = await backend.open();
-  const clock = new ManualClock("2026-03-01T08:00:00Z");
+  const clock = new ManualClock(options.now ?? "2026-03-01T08:00:00Z");
   const otp = new MemoryOtpSender();
   const bankOtp = new MemoryBankOtpSender();
   const logs: string[] = [];
@@ -125,6 +130,7 @@ export async function makePaymentsCloud(
       tokenBin: "629977",
       testCards: options.cards ?? ALL_CARDS,
       devAcquirerKey: false,
+      ...options.issuer,
     },
   });
   const acquirer = await app.cloud.issuer.apiKeys.create({
@@ -375,4 +381,45 @@ export function posFor(cloud: PaymentsCloud, fetchImpl = injectFetch(cloud), fir
 
 export function tap(pos: Pos, phone: TestPhone, amount: number) {
   return pos.pay(new MemoryLink(phone.se), amount);
+}
+
+/**
+ * Taps the phone at a POS whose issuer only records the request (and declines): the authorisation requests
+ * a real terminal would send, to be sent to the endpoint later, in any order or all at once.
+ */
+export async function captureRequests(
+  cloud: PaymentsCloud,
+  phone: TestPhone,
+  amounts: number[],
+  firstStan: number,
+  terminalId = "TW000009",
+): Promise<AuthorisationRequest[]> {
+  const captured: AuthorisationRequest[] = [];
+  const recorder: Issuer = {
+    authorise: async (r) => {
+      captured.push(r);
+      return { responseCode: "96", approved: false, reason: "captured", message: { zh: "", en: "" } };
+    },
+  };
+  const config = defaultTerminalConfig({
+    terminalId,
+    aids: [unionPayAid(AID.debit), unionPayAid(AID.credit)],
+  });
+  const random = (n: number) => new Uint8Array(randomBytes(n));
+  const pos = new Pos({ config, issuer: recorder, clock: cloud.clock, random, firstStan });
+  for (const amount of amounts) await pos.pay(new MemoryLink(phone.se), amount);
+  return captured;
+}
+
+export function authorise(
+  cloud: PaymentsCloud,
+  request: AuthorisationRequest,
+  headers: Record<string, string> = {},
+) {
+  return cloud.app.inject({
+    method: "POST",
+    url: "/api/v1/issuer/authorisations",
+    headers: { "x-api-key": cloud.acquirerKey, ...headers },
+    payload: request as unknown as Record<string, unknown>,
+  });
 }

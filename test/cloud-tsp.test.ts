@@ -478,7 +478,7 @@ for (const backend of backends) {
       });
       const userTry = await patch(cloud, token, icbc.id, { status: "active" });
       expect([userTry.statusCode, json(userTry).error]).toEqual([403, "suspended_by_issuer"]);
-      expect(json(userTry).message.zh).toContain("发卡行");
+      expect(json<{ message: { zh: string } }>(userTry).message.zh).toContain("发卡行");
       await declinedWith("62");
       // The bank's suspension also overrides the user's: a card the user suspended, then the bank, stays the bank's.
       expect(json(await issuerCall(cloud, icbcKey, "PATCH", icbc.id, { status: "active" }))).toMatchObject({
