@@ -462,12 +462,14 @@ export async function doorOpen(
   const phone = doorPhone(o);
   const decision = await openDoor(phone, doorReaderConfig(phone, o), systemClock);
   const line = `${decision.granted ? "门已打开" : "门未打开"}：${decision.zh} / ${decision.granted ? "door opened" : "door stays shut"}: ${decision.en}${decision.uid ? `  (UID ${decision.uid})` : ""}`;
-  if (!decision.granted)
+  if (!decision.granted) {
+    const locked = phone.signals.locked() && decision.outcome === "no_card";
     throw new TapwalletError(
       `door_${decision.outcome}`,
-      `门未打开：${decision.zh}`,
-      `door stays shut: ${decision.en}`,
+      `门未打开：${decision.zh}${locked ? "（手机已锁屏，门卡不响应）" : ""}`,
+      `door stays shut: ${decision.en}${locked ? " (the phone is locked: door cards do not answer)" : ""}`,
     );
+  }
   return line + "\n";
 }
 
