@@ -26,7 +26,9 @@ import {
 import { readDeviceKey } from "../src/device/state.js";
 import { deleteCommands, runSecureScript } from "../src/se/scp03-host.js";
 import { samplePackage } from "../src/se/testing/sample-applets.js";
-import { backends } from "./cloud-harness.js";
+import { buildServer } from "../src/cloud/http/server.js";
+import { seededRng } from "../src/cloud/random.js";
+import { TEST_PEPPER, backends } from "./cloud-harness.js";
 import {
   type LiveCloud,
   type TestPhone,
@@ -368,6 +370,31 @@ for (const backend of backends) {
       ).json();
       expect(after.cards.map((c: { placements: unknown[] }) => c.placements)).toEqual([[], []]);
       expect((await seView(cloud, p)).instances).toEqual([]);
+    });
+
+    it("holds no session state in memory: a sync stepped alternately through two server instances completes", async () => {
+      const other = await buildServer({
+        db: cloud.db,
+        clock: cloud.clock,
+        rng: seededRng("second-instance"),
+        otpSender: cloud.otp,
+        otpPepper: TEST_PEPPER,
+        janitor: false,
+      });
+      const otherUrl = await other.listen({ port: 0, host: "127.0.0.1" });
+      try {
+        let n = 0;
+        const alternating: Fetch = (url, init) =>
+          fetch(n++ % 2 === 0 ? url : url.replace(cloud.url, otherUrl), init);
+        const p = await phoneOn(cloud, "13800138011", { fetch: alternating });
+        const dump = doorDump("0D0E0F10");
+        const added = await addDoorCard(p.wallet, { bytes: dump.bytes, fileName: dump.fileName });
+        expect(added.sync.sessions.map((s) => s.outcome)).toEqual(["ok"]);
+        expect(n).toBeGreaterThan(8);
+        expect(doorCount(p.phone)).toBe(1);
+      } finally {
+        await other.close();
+      }
     });
 
     it("refuses an SE whose keys are not from the TSM's factory master, saying so", async () => {
