@@ -2,15 +2,18 @@
  * Test doubles for the PC/SC and vpcd tests (small cards whose every byte a test can state):
  * `PpseTestCard`, a small ISO 14443-4 card that answers SELECT PPSE and keeps a counter, and
  * `MemoryStorageCard`, a MIFARE Classic 1K/4K/Mini at the level of the PC/SC reader firmware; `IccLink`, a
- * `Link` straight onto a virtual ICC; `FakePcsc` and `FakeReader`, stand-ins for @pokusew/pcsclite.
+ * `Link` straight onto a virtual ICC; `FakePcsc` and `FakeReader`, stand-ins for @pokusew/pcsclite;
+ * `FakeVpcd`, vpcd's side of the vicc protocol.
  */
 import { EventEmitter } from "node:events";
+import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
 import { type Bytes, ascii, concat, equal, fromHex, toHex } from "../src/core/bytes.js";
 import { type Result, err, ok } from "../src/core/result.js";
 import { tlv } from "../src/core/tlv.js";
 import { type Activation, CardGoneError, type ContactlessCard, type Link } from "../src/nfc/link.js";
 import type { VirtualIcc } from "../src/nfc/vpcd-icc.js";
 import type { NativePcsc, NativeReader } from "../src/nfc/pcsc-native.js";
+import { FrameDecoder, encodeFrame } from "../src/nfc/vpcd-protocol.js";
 import type { MifareClassicVariant } from "../src/nfc/pcsc-atr.js";
 import {
   MIFARE_BLOCK_SIZE,
@@ -288,5 +291,73 @@ export class FakePcsc extends EventEmitter implements NativePcsc {
   closed = false;
   close(): void {
     this.closed = true;
+  }
+}
+
+// ---- a stand-in for vpcd ----
+
+/** Plays vpcd's side of the protocol: listens, takes the bridge's connection, sends requests. */
+export class FakeVpcd {
+  readonly server: Server;
+  socket: Socket | null = null;
+  private decoder = new FrameDecoder();
+  private replies: Bytes[] = [];
+  private wake: (() => void) | null = null;
+  private connectionWaiters: (() => void)[] = [];
+  closedByPeer = false;
+
+  constructor() {
+    this.server = createServer((s) => {
+      this.socket = s;
+      this.decoder = new FrameDecoder();
+      this.closedByPeer = false;
+      s.on("data", (chunk) => {
+        this.replies.push(...this.decoder.push(chunk));
+        this.wake?.();
+      });
+      s.on("close", () => {
+        this.closedByPeer = true;
+        this.wake?.();
+      });
+      for (const w of this.connectionWaiters.splice(0)) w();
+    });
+  }
+
+  async listen(port = 0): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(port, "127.0.0.1", resolve));
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  connection(): Promise<void> {
+    return this.socket && !this.socket.destroyed
+      ? Promise.resolve()
+      : new Promise((r) => this.connectionWaiters.push(r));
+  }
+
+  /** Sends one message (split in single bytes when asked, to exercise reassembly). */
+  send(payload: Bytes, bytewise = false): void {
+    const frame = encodeFrame(payload);
+    if (!bytewise) this.socket!.write(frame);
+    else for (const b of frame) this.socket!.write(Uint8Array.of(b));
+  }
+
+  /** The next reply, or null when the bridge hangs up first. */
+  async reply(): Promise<Bytes | null> {
+    while (this.replies.length === 0) {
+      if (this.closedByPeer) return null;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    return this.replies.shift()!;
+  }
+
+  async request(hex: string, bytewise = false): Promise<string | null> {
+    this.send(fromHex(hex), bytewise);
+    const r = await this.reply();
+    return r && toHex(r);
+  }
+
+  async close(): Promise<void> {
+    this.socket?.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -13,6 +13,11 @@ export const VPCD_DEFAULT_HOST = "127.0.0.1";
 /** The PC/SC reader name of vpcd's first slot (the second is "Virtual PCD 00 01"). */
 export const VPCD_READER_NAME = "Virtual PCD 00 00";
 
+/** The PC/SC reader of vpcd's slot on `port` (the default port is slot 0, the next one slot 1…). */
+export function vpcdReaderName(port: number = VPCD_DEFAULT_PORT): string {
+  return `Virtual PCD 00 ${String(port - VPCD_DEFAULT_PORT).padStart(2, "0")}`;
+}
+
 export const VpcdControl = {
   POWER_OFF: 0x00,
   POWER_ON: 0x01,

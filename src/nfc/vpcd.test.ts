@@ -1,75 +1,13 @@
-import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Bytes, fromHex, toHex } from "../core/bytes.js";
-import { INS_UNPLUG, MemoryStorageCard, PpseTestCard, SELECT_PPSE } from "../../test/pcsc-doubles.js";
+import { fromHex, toHex } from "../core/bytes.js";
+import {
+  FakeVpcd,
+  INS_UNPLUG,
+  MemoryStorageCard,
+  PpseTestCard,
+  SELECT_PPSE,
+} from "../../test/pcsc-doubles.js";
 import { VpcdBridge, type VpcdTraceEvent, startVpcdBridge } from "./vpcd.js";
-import { FrameDecoder, encodeFrame } from "./vpcd-protocol.js";
-
-/** Plays vpcd's side of the protocol: listens, takes the bridge's connection, sends requests. */
-class FakeVpcd {
-  readonly server: Server;
-  socket: Socket | null = null;
-  private decoder = new FrameDecoder();
-  private replies: Bytes[] = [];
-  private wake: (() => void) | null = null;
-  private connectionWaiters: (() => void)[] = [];
-  closedByPeer = false;
-
-  constructor() {
-    this.server = createServer((s) => {
-      this.socket = s;
-      this.decoder = new FrameDecoder();
-      this.closedByPeer = false;
-      s.on("data", (chunk) => {
-        this.replies.push(...this.decoder.push(chunk));
-        this.wake?.();
-      });
-      s.on("close", () => {
-        this.closedByPeer = true;
-        this.wake?.();
-      });
-      for (const w of this.connectionWaiters.splice(0)) w();
-    });
-  }
-
-  async listen(port = 0): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(port, "127.0.0.1", resolve));
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  connection(): Promise<void> {
-    return this.socket && !this.socket.destroyed
-      ? Promise.resolve()
-      : new Promise((r) => this.connectionWaiters.push(r));
-  }
-
-  /** Sends one message (split in single bytes when asked, to exercise reassembly). */
-  send(payload: Bytes, bytewise = false): void {
-    const frame = encodeFrame(payload);
-    if (!bytewise) this.socket!.write(frame);
-    else for (const b of frame) this.socket!.write(Uint8Array.of(b));
-  }
-
-  /** The next reply, or null when the bridge hangs up first. */
-  async reply(): Promise<Bytes | null> {
-    while (this.replies.length === 0) {
-      if (this.closedByPeer) return null;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-    return this.replies.shift()!;
-  }
-
-  async request(hex: string, bytewise = false): Promise<string | null> {
-    this.send(fromHex(hex), bytewise);
-    const r = await this.reply();
-    return r && toHex(r);
-  }
-
-  async close(): Promise<void> {
-    this.socket?.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -183,6 +121,31 @@ describe("VpcdBridge against a stand-in vpcd", () => {
       code: "vpcd_unreachable",
       en: expect.stringContaining("setup-pcsc.sh"),
     });
+  });
+
+  it("failIfAbsent: rejects at once when vpcd is not there, but reconnects once it has been reached", async () => {
+    const gone = new FakeVpcd();
+    const deadPort = await gone.listen();
+    await new Promise<void>((resolve) => gone.server.close(() => resolve()));
+    const absent = new VpcdBridge(new PpseTestCard(), {
+      port: deadPort,
+      failIfAbsent: true,
+      retryDelayMs: 5,
+    });
+    await expect(absent.start()).rejects.toMatchObject({ code: "vpcd_unreachable" });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(absent.connected).toBe(false); // stopped, not retrying
+
+    const vpcd = new FakeVpcd();
+    const port = await vpcd.listen();
+    cleanups.push(() => vpcd.close());
+    const bridge = new VpcdBridge(new PpseTestCard(), { port, failIfAbsent: true, retryDelayMs: 5 });
+    cleanups.push(() => bridge.stop());
+    await bridge.start();
+    const back = new Promise<void>((resolve) => bridge.once("connected", () => resolve()));
+    vpcd.socket!.destroy();
+    await back;
+    expect(bridge.connected).toBe(true);
   });
 });
 

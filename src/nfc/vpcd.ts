@@ -33,6 +33,11 @@ export interface VpcdBridgeOptions {
   port?: number;
   /** Keep (re)connecting while started (default true); false: `start()` rejects if vpcd is not there. */
   reconnect?: boolean;
+  /**
+   * `start()` rejects (and the bridge stops) when vpcd is not there at the first attempt; once connected, the
+   * bridge reconnects as usual. What a command wants: a clear error at once, then riding out pcscd restarts.
+   */
+  failIfAbsent?: boolean;
   /** First retry delay; it doubles up to `maxRetryDelayMs` (defaults 50 ms and 1 s). */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
@@ -62,6 +67,8 @@ export class VpcdBridge extends EventEmitter<{ connected: []; disconnected: [] }
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelay: number;
   private readonly decoder = new FrameDecoder();
+  /** Whether this start() has reached vpcd once. */
+  private reached = false;
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
   constructor(card: ContactlessCard | StorageCard | VirtualIcc, options: VpcdBridgeOptions = {}) {
@@ -85,6 +92,7 @@ export class VpcdBridge extends EventEmitter<{ connected: []; disconnected: [] }
     p.catch(() => {}); // a caller that does not wait for the connection must not see an unhandled rejection
     if (!this.started) {
       this.started = true;
+      this.reached = false;
       this.retryDelay = this.options.retryDelayMs ?? 50;
       this.dial();
     }
@@ -123,12 +131,16 @@ export class VpcdBridge extends EventEmitter<{ connected: []; disconnected: [] }
       this.decoder.reset();
       this.icc.insert();
       inserted = true;
+      this.reached = true;
       this.emit("connected");
       this.settle();
     });
     s.on("data", (chunk: Buffer) => this.receive(s, chunk));
     s.on("error", (e) => {
-      if (this.options.reconnect === false && !inserted)
+      const giveUp =
+        this.options.reconnect === false || (this.options.failIfAbsent === true && !this.reached);
+      if (giveUp && !inserted) {
+        this.started = false;
         this.settle(
           new TapwalletError(
             "vpcd_unreachable",
@@ -136,6 +148,7 @@ export class VpcdBridge extends EventEmitter<{ connected: []; disconnected: [] }
             `cannot reach vpcd at ${this.host}:${this.port}: ${e.message}; run sudo bash scripts/setup-pcsc.sh first`,
           ),
         );
+      }
     });
     s.on("close", () => {
       if (this.socket === s) this.socket = null;
