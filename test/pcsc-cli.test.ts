@@ -3,21 +3,28 @@
  * message when PC/SC is not there (these run everywhere), and `--pcsc [READER]` through the real pcscd + vpcd
  * with the phone presented by our bridge (run in CI always; skipped locally only without the stack).
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { fromHex, toHex } from "../src/core/bytes.js";
 import { ManualClock } from "../src/core/clock.js";
 import { isTapwalletError } from "../src/core/errors.js";
-import { VirtualPhone } from "../src/device/index.js";
-import { phoneFieldIcc } from "../src/mifare/storage-card.js";
+import { VirtualPhone, addDoorCardLocally } from "../src/device/index.js";
+import { blankCard, setBlock } from "../src/mifare/card.js";
+import { DoorReader } from "../src/mifare/door-reader.js";
+import { PcscClassicReader, doorStorageCard, phoneFieldIcc } from "../src/mifare/storage-card.js";
+import { PcscStorageCardLink } from "../src/nfc/pcsc-storage.js";
+import { StorageCardIcc } from "../src/nfc/vpcd-storage.js";
 import { MemoryLink } from "../src/nfc/memory.js";
-import { type GateOptions, describeGateTap, gateCommand } from "../src/cli/commands/gate.js";
+import { type GateOptions, describeGateTap, exampleGate, gateCommand } from "../src/cli/commands/gate.js";
+import { presentPhone } from "../src/cli/commands/phone.js";
 import { readCommand } from "../src/cli/commands/read.js";
 import type { TapOutcome } from "../src/transit/terminal/gate.js";
-import { balanceOf, phoneInDir } from "./pcsc-phone.js";
-import { RUN_STACK_TESTS, onVpcd, replug } from "./pcsc-stack.js";
+import { IccLink } from "./pcsc-doubles.js";
+import { DOOR_CREDENTIAL, DOOR_KEY, balanceOf, phoneInDir } from "./pcsc-phone.js";
+import { RUN_STACK_TESTS, onVpcd, onVpcdSlot, replug, runTool } from "./pcsc-stack.js";
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -148,5 +155,94 @@ describe.skipIf(!RUN_STACK_TESTS)("--pcsc through pcscd and vpcd, the phone pres
         [10_00, 0, "max-fare-no-entry"],
       ]);
     });
+  });
+
+  it("tapwallet phone present --vpcd (spawned): our gate and scriptor use the phone; after Ctrl-C its SE file keeps the charge", async () => {
+    const dir = tempDir();
+    await phoneInDir(dir, 30_00);
+    let stderr = "";
+    const code = await onVpcdSlot(async ({ reader, card }) => {
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "src/cli/main.ts", "phone", "present", "--state", dir, "--vpcd"],
+        {
+          stdio: ["ignore", "ignore", "pipe"],
+        },
+      );
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+      try {
+        const link = await card(30_000);
+        const gate = exampleGate("0105", "exit", new ManualClock("2026-03-02T09:00:00+08:00"));
+        await link.fieldOn();
+        // No entry on the card: the maximum fare.
+        expect(await gate.tap(link)).toMatchObject({ ok: true, amount: 10_00, balanceAfter: 20_00 });
+        await link.fieldOff();
+        const s = await runTool(
+          "/usr/bin/scriptor",
+          ["-r", reader],
+          "00 A4 04 00 08 A0 00 00 06 32 01 01 05 00\n80 5C 00 02 04\n",
+        );
+        expect(s.stdout).toContain("< 00 00 07 D0 90 00");
+      } finally {
+        child.kill("SIGINT");
+      }
+      return exited;
+    });
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain("bank and transit cards (ISO 14443-4)");
+    expect(stderr).toMatch(/on the virtual reader "Virtual PCD 00 00" \(vpcd 127\.0\.0\.1:35963\)/);
+    expect(stderr).toContain("the reader sees: ISO 14443-4 card, ATR 3B 80 80 01 01");
+    expect(stderr).toMatch(/taken away from the reader \(\d+ APDUs answered\)/);
+    const saved = new MemoryLink(VirtualPhone.open(dir, { clock: new ManualClock() }).isoDep);
+    await saved.fieldOn();
+    expect(await balanceOf(saved)).toBe(20_00);
+  });
+
+  it("phone present with a door card active: the storage-card ATR; our door reader opens; an encoder's write is saved", async () => {
+    const dir = tempDir();
+    const { phone } = await phoneInDir(dir, 1_00);
+    const door = blankCard({ type: "1k", uid: fromHex("5EED0001") });
+    setBlock(door.memory!, 4, DOOR_CREDENTIAL);
+    addDoorCardLocally(phone, door);
+    const abort = new AbortController();
+    const lines: string[] = [];
+    const block = fromHex("00112233445566778899AABBCCDDEEFF");
+    await onVpcdSlot(async ({ pcsc, reader, card }) => {
+      const presenting = presentPhone(
+        { state: dir },
+        { signal: abort.signal, say: (_zh, en) => lines.push(en) },
+      );
+      try {
+        const link = await card(10_000);
+        expect(toHex(pcsc.atr(reader))).toBe("3B8F8001804F0CA000000306030001000000006A");
+        const reader1 = new DoorReader(
+          { mode: "sector", block: 4, keyType: "A", key: DOOR_KEY, credentials: [DOOR_CREDENTIAL] },
+          new ManualClock(),
+        );
+        expect(await reader1.tapVia(link, new PcscClassicReader(link))).toMatchObject({
+          granted: true,
+          uid: "5EED0001",
+        });
+        await link.fieldOn();
+        const mfc = new PcscStorageCardLink(link);
+        expect((await mfc.authenticateWithKey(5, "A", DOOR_KEY)).ok).toBe(true);
+        expect((await mfc.updateBlock(5, block)).ok).toBe(true);
+        await link.fieldOff();
+      } finally {
+        abort.abort();
+      }
+      expect(await presenting).toMatchObject({ insertions: 1 });
+    });
+    expect(lines[0]).toBe("pcsc: the active door card (MIFARE Classic)");
+    expect(lines).toContain(
+      "the reader sees: MIFARE Classic 1K (storage card), ATR 3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00 6A",
+    );
+    // The phone's files, opened afresh: the door card holds the encoder's block.
+    const again = new IccLink(new StorageCardIcc(doorStorageCard(VirtualPhone.open(dir).se)));
+    const mfc = new PcscStorageCardLink(again);
+    await again.fieldOn();
+    expect((await mfc.authenticateWithKey(5, "A", DOOR_KEY)).ok).toBe(true);
+    expect(await mfc.readBlock(5)).toEqual({ ok: true, value: block });
   });
 });

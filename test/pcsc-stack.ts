@@ -15,7 +15,7 @@ import { pcscdSocketPath } from "../src/nfc/pcsc-native.js";
 import type { StorageCard } from "../src/nfc/pcsc-storage.js";
 import { VpcdBridge } from "../src/nfc/vpcd.js";
 import type { VirtualIcc } from "../src/nfc/vpcd-icc.js";
-import { VPCD_DEFAULT_PORT } from "../src/nfc/vpcd-protocol.js";
+import { VPCD_DEFAULT_PORT, vpcdReaderName } from "../src/nfc/vpcd-protocol.js";
 
 export const IN_CI = Boolean(process.env.CI);
 
@@ -82,9 +82,7 @@ export async function lockVpcdSlot(port = VPCD_DEFAULT_PORT, timeoutMs = 60_000)
   }
 }
 
-/** The PC/SC reader name of vpcd slot `port` (35963 → "Virtual PCD 00 00", 35964 → "… 00 01"). */
-export const vpcdReaderName = (port = VPCD_DEFAULT_PORT): string =>
-  `Virtual PCD 00 ${String(port - VPCD_DEFAULT_PORT).padStart(2, "0")}`;
+export { vpcdReaderName };
 
 export interface VpcdSession {
   bridge: VpcdBridge;
@@ -158,4 +156,36 @@ export function runTool(
     });
     if (input !== undefined) child.stdin?.end(input);
   });
+}
+
+/**
+ * Holds vpcd slot `port` while someone else presents the card (a `tapwallet phone present` process, or
+ * `presentPhone` in this one): `fn` gets PC/SC, the reader, and a way to wait for the card.
+ */
+export async function onVpcdSlot<T>(
+  fn: (slot: { pcsc: Pcsc; reader: string; card(timeoutMs?: number): Promise<PcscLink> }) => Promise<T>,
+  port = VPCD_DEFAULT_PORT,
+): Promise<T> {
+  const unlock = await lockVpcdSlot(port);
+  let pcsc: Pcsc | null = null;
+  try {
+    pcsc = await Pcsc.open();
+    const reader = await pcsc.waitForReader(vpcdReaderName(port));
+    const p = pcsc;
+    return await fn({
+      pcsc: p,
+      reader,
+      card: async (timeoutMs = 20_000) => {
+        await p.waitForCard(reader, timeoutMs);
+        return p.link(reader);
+      },
+    });
+  } finally {
+    if (pcsc) {
+      const reader = vpcdReaderName(port);
+      if (pcsc.readers().includes(reader)) await pcsc.waitForCardRemoved(reader, 3000).catch(() => undefined);
+      await pcsc.close();
+    }
+    unlock();
+  }
 }

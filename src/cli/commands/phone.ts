@@ -9,8 +9,10 @@
  *   phone cards | show | transactions [--json]
  *   phone default CARD | express CARD          default payment card / express transit card
  *   phone verify | unlock [--method fingerprint|passcode] | lock
+ *   phone present --vpcd [HOST:PORT]           put the phone into vsmartcard's virtual PC/SC reader until Ctrl-C
  *
- * The `door add` and `door open` subcommands (door.ts) use the same phones (`--phone NAME`, `--state DIR`).
+ * The `door add` and `door open` subcommands (door.ts) use the same phones (`--phone NAME`, `--state DIR`);
+ * `door open --pcsc [READER]` taps a card on a PC/SC reader instead.
  */
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
@@ -19,7 +21,10 @@ import { TapwalletError } from "../../core/errors.js";
 import { fromHex, isHex, toHex } from "../../core/bytes.js";
 import { systemClock } from "../../core/clock.js";
 import { seMasterKeyFromEnv } from "../../cloud/tsm/se-keys.js";
-import type { DoorConfig } from "../../mifare/door-reader.js";
+import { type DoorConfig, DoorReader } from "../../mifare/door-reader.js";
+import { PcscClassicReader, phoneFieldIcc } from "../../mifare/storage-card.js";
+import { pcscCliOptions, sayOnStderr, withPcscCard } from "../../nfc/pcsc-session.js";
+import { type PresentSummary, presentOnVpcd } from "../../nfc/vpcd-session.js";
 import {
   type PhoneCard,
   type SyncOutcome,
@@ -193,7 +198,7 @@ function method(value: string | undefined): VerificationMethod {
 
 /** The door reader `door open` plays: by UID (default: the active card's, as if enrolled) or by sector. */
 export function doorReaderConfig(
-  phone: VirtualPhone,
+  phone: VirtualPhone | null,
   o: {
     reader?: string;
     uid?: string[];
@@ -212,7 +217,7 @@ export function doorReaderConfig(
   if (mode === "uid") {
     const whitelist = o.uid?.length
       ? o.uid.map((u) => hex(u, "--uid"))
-      : [activeDoorUid(phone)].filter((u) => u !== null);
+      : [phone ? activeDoorUid(phone) : null].filter((u) => u !== null);
     return { mode: "uid", whitelist };
   }
   if (mode !== "sector")
@@ -404,6 +409,64 @@ export function register(program: Command): void {
     const p = openPhone(o);
     out(o.json ? JSON.stringify(showJson(p)) : showText(p));
   });
+
+  selectorOptions(
+    phone
+      .command("present")
+      .description(
+        "把手机放到 vsmartcard 虚拟读卡器上，供任何 PC/SC 程序使用（Ctrl-C 拿开）/ put the phone into vsmartcard's virtual PC/SC reader until Ctrl-C",
+      )
+      .option(
+        "--vpcd [host:port]",
+        "vpcd 地址 / vpcd's address (default 127.0.0.1:35963 = Virtual PCD 00 00)",
+      ),
+  ).action(async (o: PhoneSelector & { vpcd?: string | boolean }) => {
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    try {
+      await presentPhone(o, { signal: abort.signal });
+    } finally {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+    }
+  });
+}
+
+/**
+ * `phone present --vpcd [HOST:PORT]`: the phone in vpcd's reader — the active door card (storage-card ATR and
+ * pseudo-APDUs) while one is active, otherwise the SE's ISO 14443-4 cards — until `signal` aborts. The SE
+ * saves its file after every transaction, as it does in any other use. Keep other `phone` commands on this
+ * phone for after: they would change its files behind this process.
+ */
+export async function presentPhone(
+  o: PhoneSelector & { vpcd?: string | boolean },
+  options: { signal?: AbortSignal; say?: (zh: string, en: string) => void; onStarted?: () => void } = {},
+): Promise<PresentSummary> {
+  const p = openPhone(o);
+  const say = options.say ?? sayOnStderr;
+  const mode = p.fieldMode() === "door" && !p.signals.locked() ? "door" : "iso-dep";
+  say(
+    `${p.name}：${mode === "door" ? "当前门卡（MIFARE Classic）" : "银行卡与交通卡（ISO 14443-4）"}`,
+    `${p.name}: ${mode === "door" ? "the active door card (MIFARE Classic)" : "bank and transit cards (ISO 14443-4)"}`,
+  );
+  // A locked phone's door cards are silent: the field then gets ISO-DEP (the express transit card only).
+  const icc = phoneFieldIcc(p.se, {
+    isDoorMode: () => p.fieldMode() === "door" && !p.signals.locked(),
+  });
+  const summary = await presentOnVpcd(icc, o.vpcd, {
+    say,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onStarted ? { onStarted: () => options.onStarted!() } : {}),
+  });
+  if (p.se.storageError)
+    throw new TapwalletError(
+      "se_save_failed",
+      "安全元件文件保存失败，最近的交易可能只在内存中",
+      "the SE file could not be saved: the last transactions may exist only in memory",
+    );
+  return summary;
 }
 
 // ---- door add / door open (registered by door.ts) ------------------------------------------------
@@ -457,13 +520,28 @@ export async function doorOpen(
     key?: string;
     keyType?: string;
     credential?: string[];
+    /** `--pcsc [READER]`: tap a card on a PC/SC reader instead of the phone in memory. */
+    pcsc?: string | boolean;
+    timeout?: string;
   },
 ): Promise<string> {
-  const phone = doorPhone(o);
-  const decision = await openDoor(phone, doorReaderConfig(phone, o), systemClock);
+  let decision;
+  let phone: VirtualPhone | null = null;
+  if (o.pcsc !== undefined) {
+    // A card on a PC/SC reader (ACR122U-style: the reader does Crypto1). The phone is needed only for the
+    // default whitelist (its active door card's UID).
+    const config = doorReaderConfig(o.uid?.length || o.reader === "sector" ? null : doorPhone(o), o);
+    const reader = new DoorReader(config, systemClock, { id: "door" });
+    decision = await withPcscCard(pcscCliOptions(o.pcsc, o.timeout, sayOnStderr), ({ link }) =>
+      reader.tapVia(link, new PcscClassicReader(link)),
+    );
+  } else {
+    phone = doorPhone(o);
+    decision = await openDoor(phone, doorReaderConfig(phone, o), systemClock);
+  }
   const line = `${decision.granted ? "门已打开" : "门未打开"}：${decision.zh} / ${decision.granted ? "door opened" : "door stays shut"}: ${decision.en}${decision.uid ? `  (UID ${decision.uid})` : ""}`;
   if (!decision.granted) {
-    const locked = phone.signals.locked() && decision.outcome === "no_card";
+    const locked = phone !== null && phone.signals.locked() && decision.outcome === "no_card";
     throw new TapwalletError(
       `door_${decision.outcome}`,
       `门未打开：${decision.zh}${locked ? "（手机已锁屏，门卡不响应）" : ""}`,
@@ -508,5 +586,14 @@ export function registerDoorPhoneCommands(door: Command): void {
     .option("--key <hex>", "站点密钥 / site key", "FFFFFFFFFFFF")
     .option("--key-type <A|B>", "密钥类型 / key type", "A")
     .option("--credential <hex>", "登记的凭证块（可重复）/ enrolled credential block (repeatable)", collect)
+    .option(
+      "--pcsc [reader]",
+      "刷 PC/SC 读卡器上的卡（名称的一部分，默认第一个）/ tap the card on a PC/SC reader (part of its name; default: the first)",
+    )
+    .option(
+      "--timeout <seconds>",
+      "等待卡片的秒数（0 为一直等待）/ seconds to wait for a card (0: for ever)",
+      "30",
+    )
     .action(async (o) => out(await doorOpen(o)));
 }
