@@ -7,6 +7,7 @@ import { ledgerModule } from "./ledger/index.js";
 import type { CloudModule } from "./module.js";
 import { notificationsModule } from "./notifications/index.js";
 import { rateLimitModule } from "./ratelimit/index.js";
+import { transitModule } from "./transit/index.js";
 import { tsmModule } from "./tsm/index.js";
 import { tspModule } from "./tsp/index.js";
 
@@ -20,4 +21,5 @@ export const cloudModules: readonly CloudModule[] = [
   accessModule,
   issuerModule,
   tspModule,
+  transitModule,
 ];

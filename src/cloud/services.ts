@@ -14,6 +14,8 @@ import { IssuerService } from "./issuer/service.js";
 import { Ledger } from "./ledger/service.js";
 import { Notifications } from "./notifications/service.js";
 import { RateLimits } from "./ratelimit/service.js";
+import { type TransitKeySource, transitKeysFromEnv } from "./transit/keys.js";
+import { TransitService } from "./transit/service.js";
 import { type TsmSecrets, tsmSecretsFromEnv } from "./tsm/secrets.js";
 import { TsmService } from "./tsm/service.js";
 import { type TspOptions, bankOtpKey, tspOptionsFromEnv } from "./tsp/config.js";
@@ -31,6 +33,7 @@ export interface Services {
   readonly access: AccessService;
   readonly issuer: IssuerService;
   readonly tsp: TspService;
+  readonly transit: TransitService;
 }
 
 export interface ServiceOptions {
@@ -45,6 +48,8 @@ export interface ServiceOptions {
   tsp?: Partial<TspOptions>;
   /** The issuer host's keys and test cards (default: issuer/config.ts, environment). */
   issuer?: Partial<IssuerOptions>;
+  /** The transit issuer's master keys (default: transit/keys.ts, environment). */
+  transitKeys?: TransitKeySource;
 }
 
 export function createServices(ctx: CloudContext, options: ServiceOptions): Services {
@@ -79,7 +84,13 @@ export function createServices(ctx: CloudContext, options: ServiceOptions): Serv
     codeKey: bankOtpKey(tspOptions.vaultKey!),
     policy: { ...defaultTspPolicy, ...tspOptions.policy },
   });
-  return { ctx, rateLimits, notifications, accounts, devices, ledger, tsm, access, issuer, tsp };
+  const transit = new TransitService(ctx, {
+    ledger,
+    notifications,
+    tsm,
+    keys: options.transitKeys ?? transitKeysFromEnv(),
+  });
+  return { ctx, rateLimits, notifications, accounts, devices, ledger, tsm, access, issuer, tsp, transit };
 }
 
 /** Deletes rows that can no longer matter (expired codes, sessions, nonces, rate windows). */

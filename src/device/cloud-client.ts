@@ -120,6 +120,17 @@ export class CloudClient {
     });
   }
 
+  // ---- any route (the card services' phone-side modules, e.g. src/device/transit.ts) ---------------
+
+  request<T>(
+    method: "GET" | "POST" | "DELETE",
+    path: string,
+    auth: "session" | "device",
+    body?: unknown,
+  ): Promise<T> {
+    return this.call(method, path, auth, body);
+  }
+
   // ---- transport ---------------------------------------------------------------------------------
 
   private async call<T>(

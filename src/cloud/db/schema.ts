@@ -9,6 +9,7 @@ import type { IssuerTables } from "../issuer/tables.js";
 import type { LedgerTables } from "../ledger/tables.js";
 import type { NotificationsTables } from "../notifications/tables.js";
 import type { RateLimitTables } from "../ratelimit/tables.js";
+import type { TransitTables } from "../transit/tables.js";
 import type { TsmTables } from "../tsm/tables.js";
 import type { TspTables } from "../tsp/tables.js";
 
@@ -22,4 +23,5 @@ export interface Database
     TsmTables,
     AccessTables,
     IssuerTables,
-    TspTables {}
+    TspTables,
+    TransitTables {}

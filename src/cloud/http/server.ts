@@ -126,6 +126,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
             name: "x-api-key",
             description: "an acquirer's or issuer's API key (twk_…), for /api/v1/issuer/… (docs/CLOUD.md)",
           },
+          operatorKey: {
+            type: "apiKey",
+            in: "header",
+            name: "x-operator-key",
+            description:
+              "a transit operator's upload key (twop_…), for /api/v1/transit/clearing/… (docs/CLOUD.md)",
+          },
         },
       },
     },
