@@ -19,11 +19,21 @@ import { PcscStorageCardLink } from "../src/nfc/pcsc-storage.js";
 import { StorageCardIcc } from "../src/nfc/vpcd-storage.js";
 import { MemoryLink } from "../src/nfc/memory.js";
 import { type GateOptions, describeGateTap, exampleGate, gateCommand } from "../src/cli/commands/gate.js";
-import { presentPhone } from "../src/cli/commands/phone.js";
+import { doorOpen, presentPhone } from "../src/cli/commands/phone.js";
+import { posCommand } from "../src/cli/commands/pos.js";
+import { saveLocalIssuer } from "../src/emv/issuer/local.js";
 import { readCommand } from "../src/cli/commands/read.js";
 import type { TapOutcome } from "../src/transit/terminal/gate.js";
 import { IccLink } from "./pcsc-doubles.js";
-import { DOOR_CREDENTIAL, DOOR_KEY, balanceOf, phoneInDir } from "./pcsc-phone.js";
+import {
+  DOOR_CREDENTIAL,
+  DOOR_KEY,
+  DOOR_UID,
+  FUNDING_PAN,
+  balanceOf,
+  phoneInDir,
+  phoneWorld,
+} from "./pcsc-phone.js";
 import { RUN_STACK_TESTS, onVpcd, onVpcdSlot, replug, runTool } from "./pcsc-stack.js";
 
 const dirs: string[] = [];
@@ -244,5 +254,42 @@ describe.skipIf(!RUN_STACK_TESTS)("--pcsc through pcscd and vpcd, the phone pres
     await again.fieldOn();
     expect((await mfc.authenticateWithKey(5, "A", DOOR_KEY)).ok).toBe(true);
     expect(await mfc.readBlock(5)).toEqual({ ok: true, value: block });
+  });
+
+  it("tapwallet pos --pcsc pays with the phone's bank card, online against a local issuer file", async () => {
+    const w = await phoneWorld();
+    const issuerFile = join(tempDir(), "issuer.json");
+    saveLocalIssuer(issuerFile, w.bank);
+    await onVpcd(phoneFieldIcc(w.se), async ({ reader }) => {
+      const run = await posCommand(
+        { amount: "12.34", pcsc: reader, issuer: issuerFile, timeout: "5" },
+        { say: () => {} },
+      );
+      expect(run.result).toMatchObject({
+        status: "approved",
+        decidedBy: "issuer",
+        issuerAuthentication: "verified",
+      });
+      expect(run.text).toContain("交易成功 / APPROVED");
+      expect(run.text).not.toContain(FUNDING_PAN);
+    });
+  });
+
+  it("tapwallet door open --pcsc opens with the phone's door card (sector and UID modes) and says no when it should", async () => {
+    const w = await phoneWorld();
+    w.useDoorCard(true);
+    await onVpcd(phoneFieldIcc(w.se), async ({ reader }) => {
+      const credential = toHex(DOOR_CREDENTIAL);
+      const base = { pcsc: reader, timeout: "5" };
+      expect(
+        await doorOpen({ ...base, reader: "sector", key: toHex(DOOR_KEY), credential: [credential] }),
+      ).toContain(`door opened: access granted  (UID ${toHex(DOOR_UID)})`);
+      expect(await doorOpen({ ...base, reader: "uid", uid: [toHex(DOOR_UID)] })).toContain("door opened");
+      const refused = await doorOpen({ ...base, reader: "uid", uid: ["01020304"] }).catch((e: unknown) => e);
+      expect(isTapwalletError(refused) && [refused.code, refused.en]).toEqual([
+        "door_uid_not_enrolled",
+        "door stays shut: UID not enrolled",
+      ]);
+    });
   });
 });

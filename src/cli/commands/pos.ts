@@ -1,7 +1,8 @@
 /**
- * `tapwallet pos --amount 12.34 (--replay FILE | --image FILE | --phone STATE)`: one QuickPass payment at
- * Tapwallet's contactless POS (entry point + C-7 kernel) against a recorded card (transcript), a card image,
- * or a virtual phone's SE file; `--issuer FILE` authorises online against a local issuer file (as
+ * `tapwallet pos --amount 12.34 (--replay FILE | --image FILE | --phone STATE | --pcsc [READER])`: one QuickPass
+ * payment at Tapwallet's contactless POS (entry point + C-7 kernel) against a recorded card (transcript), a
+ * card image, a virtual phone's SE file, or a card on a PC/SC reader (a real card, or a phone in vpcd's reader:
+ * docs/PCSC.md); `--issuer FILE` authorises online against a local issuer file (as
  * `tapwallet demo quickpass --save DIR` writes), `--issuer-url URL` against the cloud's issuer host
  * (`POST /api/v1/issuer/authorisations` with an acquirer API key: `--api-key`, else TAPWALLET_ACQUIRER_KEY,
  * else the development key a development server creates). Prints the kernel's outcome, field 55, the issuer's answer
@@ -25,7 +26,13 @@ import { type PaymentResult, Pos } from "../../emv/terminal/pos.js";
 import { IssuerClient } from "../../emv/terminal/issuer-client.js";
 import { formatReceipt } from "../../emv/terminal/receipt.js";
 import { maskPan } from "../../emv/track2.js";
-import type { ContactlessCard } from "../../nfc/link.js";
+import type { ContactlessCard, Link } from "../../nfc/link.js";
+import {
+  type PcscSessionOptions,
+  pcscCliOptions,
+  sayOnStderr,
+  withPcscCard,
+} from "../../nfc/pcsc-session.js";
 import { MemoryLink } from "../../nfc/memory.js";
 import { decodeTranscript, formatDecoded } from "../../nfc/decode.js";
 import { ImageCard, TranscriptCard } from "../../nfc/replay/index.js";
@@ -38,6 +45,10 @@ export interface PosOptions {
   replay?: string;
   image?: string;
   phone?: string;
+  /** `--pcsc [READER]`: the card on a PC/SC reader (true: the first reader). */
+  pcsc?: string | boolean;
+  /** Seconds to wait for a card on the PC/SC reader (default 30). */
+  timeout?: string;
   issuer?: string;
   /** The cloud's base URL: authorise online through its issuer host. */
   issuerUrl?: string;
@@ -114,12 +125,16 @@ function terminalConfig(o: PosOptions): TerminalConfig {
   });
 }
 
-export async function posCommand(o: PosOptions): Promise<PosRun> {
-  const sources = [o.replay, o.image, o.phone].filter((s) => s !== undefined);
+/** `pcscSession` adds to the PC/SC session's options (tests). */
+export async function posCommand(
+  o: PosOptions,
+  pcscSession: Partial<PcscSessionOptions> = {},
+): Promise<PosRun> {
+  const sources = [o.replay, o.image, o.phone, o.pcsc].filter((s) => s !== undefined);
   if (sources.length !== 1)
     throw bad(
-      "请指定一个卡片来源：--replay、--image 或 --phone",
-      "give exactly one card: --replay, --image or --phone",
+      "请指定一个卡片来源：--replay、--image、--phone 或 --pcsc",
+      "give exactly one card: --replay, --image, --phone or --pcsc",
     );
   const amount = yuan(o.amount, "--amount ");
   let clock: Clock = systemClock;
@@ -134,8 +149,10 @@ export async function posCommand(o: PosOptions): Promise<PosRun> {
   if (sequence !== undefined && !(Number.isInteger(sequence) && sequence >= 1 && sequence <= 999999))
     throw bad("--sequence 须为 1–999999", "--sequence must be 1–999999");
 
-  let card: ContactlessCard;
-  if (o.replay !== undefined) {
+  let card: ContactlessCard | null = null;
+  if (o.pcsc !== undefined) {
+    // The card is on a reader: it comes with the tap below.
+  } else if (o.replay !== undefined) {
     const c = TranscriptCard.fromJson(readJson(o.replay, { zh: "交易记录文件", en: "transcript" }));
     if (!c.ok) throw bad(`交易记录文件无效：${c.error}`, `invalid transcript: ${c.error}`);
     card = c.value;
@@ -178,8 +195,16 @@ export async function posCommand(o: PosOptions): Promise<PosRun> {
     ...(issuer ? { issuer: issuer.host } : remote ? { issuer: remote } : {}),
     ...(sequence ? { firstStan: sequence } : {}),
   });
-  const link = new TracingLink(new MemoryLink(card));
-  const result = await pos.pay(link, amount, un ? { unpredictableNumber: un } : {});
+  const tap = async (field: Link) => {
+    const traced = new TracingLink(field);
+    return { link: traced, result: await pos.pay(traced, amount, un ? { unpredictableNumber: un } : {}) };
+  };
+  const { link, result } =
+    o.pcsc !== undefined
+      ? await withPcscCard({ ...pcscCliOptions(o.pcsc, o.timeout, sayOnStderr), ...pcscSession }, (c) =>
+          tap(c.link),
+        )
+      : await tap(new MemoryLink(card!));
   if (issuer && o.issuer !== undefined) saveLocalIssuer(o.issuer, issuer);
 
   const lines = describePayment(result, config);
@@ -274,6 +299,15 @@ export function register(program: Command): void {
     .option("--replay <file>", "回放交易记录 / replay a recorded transcript")
     .option("--image <file>", "卡片镜像 / a card image")
     .option("--phone <state>", "手机安全元件文件 / a virtual phone's SE file")
+    .option(
+      "--pcsc [reader]",
+      "PC/SC 读卡器上的卡（名称的一部分，默认第一个）/ the card on a PC/SC reader (part of its name; default: the first)",
+    )
+    .option(
+      "--timeout <seconds>",
+      "等待卡片的秒数（0 为一直等待）/ seconds to wait for a card (0: for ever)",
+      "30",
+    )
     .option("--issuer <file>", "本地发卡行文件（联机授权）/ local issuer file for online authorisation")
     .option(
       "--issuer-url <url>",
