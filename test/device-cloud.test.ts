@@ -109,6 +109,7 @@ for (const backend of backends) {
         ]),
       );
       expect(types.indexOf("access.card.added")).toBeLessThan(types.indexOf("access.card.installed"));
+      expect(types).not.toContain("tsm.work");
     });
 
     it("a phone removed from its account can no longer sync; its cards stay until it is bound again", async () => {

@@ -21,6 +21,8 @@ export const DEFAULT_SERVER = "http://127.0.0.1:8080";
 export const MAX_SYNC_SESSIONS = 3;
 /** Outcomes worth another session at once. */
 const RETRYABLE = new Set(["secure_channel_refused", "se_no_answer", "response_not_authentic"]);
+/** Events that only ask the phone to sync. */
+const SYNC_NUDGES = new Set(["tsm.work"]);
 /** A sync session has at most this many steps (a guard against a cloud that never ends it). */
 const MAX_STEPS = 1000;
 
@@ -250,14 +252,17 @@ export class Wallet {
 
   // ---- activity ----------------------------------------------------------------------------------
 
-  /** The account's events (payments, top-ups, cards added and removed) as the cloud recorded them. */
+  /**
+   * The account's events (payments, top-ups, cards added and removed) as the cloud recorded them; the
+   * cloud's nudges to sync (`tsm.work`) are not activity and are left out.
+   */
   async activity(after = 0): Promise<Notification[]> {
     this.requireRegistered();
     const out: Notification[] = [];
     let cursor = after;
     for (;;) {
       const page = (await this.client().notifications(cursor)).events;
-      out.push(...page);
+      out.push(...page.filter((e) => !SYNC_NUDGES.has(e.type)));
       if (page.length < 100) return out;
       cursor = page[page.length - 1]!.seq;
     }
