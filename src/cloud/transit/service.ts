@@ -168,7 +168,7 @@ export class TransitService {
         at: r.occurred_at,
         time: new Date(r.occurred_at).toISOString(),
         kind: r.amount > 0 ? ("purchase" as const) : ("entry" as const),
-        amount: -r.amount,
+        amount: r.amount > 0 ? -r.amount : 0,
         operator: r.operator_id,
         location: r.location,
       })),
