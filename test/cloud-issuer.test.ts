@@ -126,6 +126,18 @@ for (const backend of backends) {
         expect((await cloud.app.cloud.ledger.checkInvariants()).ok).toBe(true);
       });
 
+      it("posts to a merchant it wrongly believes opened (a cache entry whose opening rolled back)", async () => {
+        const { phone } = await payingPhone(cloud);
+        const [req] = await captureRequests(cloud, phone, [4_00], 80);
+        const fresh = "898310048160777";
+        (cloud.app.cloud.issuer as unknown as { openLedgerAccounts: Set<string> }).openLedgerAccounts.add(
+          `merchant:${fresh}`,
+        );
+        const r = await authorise(cloud, { ...req!, merchantId: fresh });
+        expect(json(r)).toMatchObject({ responseCode: "00", replayed: false });
+        expect((await cloud.app.cloud.ledger.account(`merchant:${fresh}`))!.balance).toBe(4_00);
+      });
+
       it("takes an explicit Idempotency-Key, and refuses a replayed cryptogram under a new STAN (94)", async () => {
         const { phone, token, card: bc } = await payingPhone(cloud);
         const [req] = await captureRequests(cloud, phone, [2_00], 60);

@@ -94,6 +94,8 @@ export async function makePaymentsCloud(
     issuer?: Partial<IssuerOptions>;
     /** The clock's start (default 2026-03-01T08:00:00Z). */
     now?: string;
+    /** No logs and no copies of the answers (benchmarks). */
+    quiet?: boolean;
   } = {},
 ): Promise<PaymentsCloud> {
   const db = await backend.open();
@@ -116,7 +118,7 @@ export async function makePaymentsCloud(
     policy: options.policy,
     janitor: false,
     webRoot: false,
-    logger: { level: "info", stream },
+    logger: options.quiet ? false : { level: "info", stream },
     tsp: {
       vaultKey: fromHex("5EC2E7A11EC2E7A11EC2E7A11EC2E7A11EC2E7A11EC2E7A11EC2E7A11EC2E7A1"),
       bankOtpSender: bankOtp,
@@ -140,13 +142,14 @@ export async function makePaymentsCloud(
   // Keep every answer, so tests can look for card numbers in all of them.
   const responses: string[] = [];
   const inject = app.inject.bind(app) as (o: InjectOptions) => Promise<LightMyRequestResponse>;
-  (app as unknown as { inject: (o: InjectOptions) => Promise<LightMyRequestResponse> }).inject = async (
-    o,
-  ) => {
-    const r = await inject(o);
-    responses.push(r.body);
-    return r;
-  };
+  if (!options.quiet)
+    (app as unknown as { inject: (o: InjectOptions) => Promise<LightMyRequestResponse> }).inject = async (
+      o,
+    ) => {
+      const r = await inject(o);
+      responses.push(r.body);
+      return r;
+    };
   return {
     app,
     db,

@@ -29,7 +29,7 @@ import type { Database } from "../db/schema.js";
 import { forUpdate, transaction, type Executor } from "../db/tx.js";
 import { CloudError } from "../errors.js";
 import { ledgerAccountIds } from "../ledger/accounts.js";
-import type { Ledger } from "../ledger/service.js";
+import type { Ledger, PostingRequest, PostingResult } from "../ledger/service.js";
 import type { CardKind } from "../tsp/bins.js";
 import { type ApiKeyPrincipal, IssuerApiKeys } from "./api-keys.js";
 import { DEV_ACQUIRER_KEY, type IssuerOptions } from "./config.js";
@@ -77,6 +77,11 @@ export class IssuerService {
   readonly apiKeys: IssuerApiKeys;
   private readonly keys: StaticIssuerKeys;
   private readonly hooks: AuthorisationHook[] = [];
+  /**
+   * Ledger accounts known to exist (they are never deleted): a cache that saves two statements per account
+   * and authorisation, not state — a miss just opens the account again (idempotently).
+   */
+  private readonly openLedgerAccounts = new Set<string>();
 
   constructor(
     private readonly ctx: CloudContext,
@@ -313,26 +318,40 @@ export class IssuerService {
       .executeTakeFirstOrThrow();
     const issuer = ledgerAccountIds.issuerSettlement(row.bank_code);
     const merchant = ledgerAccountIds.merchant(req.merchantId);
-    await this.ledger.openAccount({ id: issuer, kind: "issuer_settlement" }, trx);
-    await this.ledger.openAccount({ id: merchant, kind: "merchant" }, trx);
-    const { posting } = await this.ledger.post(
-      {
-        idempotencyKey: `card.auth:${key}`.slice(0, 128),
-        kind: "card.authorisation",
-        entries: [
-          { account: issuer, amount: req.amount },
-          { account: merchant, amount: -req.amount },
-        ],
-        metadata: {
-          terminalId: req.terminalId,
-          stan: req.stan,
-          tokenLast4: token.slice(-4),
-          authorisationCode: response.authorisationCode ?? "",
-        },
+    const accounts = [
+      [issuer, "issuer_settlement"],
+      [merchant, "merchant"],
+    ] as const;
+    const open = async (all: boolean) => {
+      for (const [id, kind] of accounts)
+        if (all || !this.openLedgerAccounts.has(id)) await this.ledger.openAccount({ id, kind }, trx);
+    };
+    const posting: PostingRequest = {
+      idempotencyKey: `card.auth:${key}`.slice(0, 128),
+      kind: "card.authorisation",
+      entries: [
+        { account: issuer, amount: req.amount },
+        { account: merchant, amount: -req.amount },
+      ],
+      metadata: {
+        terminalId: req.terminalId,
+        stan: req.stan,
+        tokenLast4: token.slice(-4),
+        authorisationCode: response.authorisationCode ?? "",
       },
-      trx,
-    );
-    return posting.id;
+    };
+    await open(false);
+    let posted: PostingResult;
+    try {
+      posted = await this.ledger.post(posting, trx);
+    } catch (e) {
+      // The cache was wrong (an opening rolled back with its transaction): open them and post again.
+      if (!(e instanceof CloudError && e.code === "unknown_ledger_account")) throw e;
+      await open(true);
+      posted = await this.ledger.post(posting, trx);
+    }
+    for (const [id] of accounts) this.openLedgerAccounts.add(id);
+    return posted.posting.id;
   }
 }
 
