@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { register as demo } from "./demo.js";
 import { register as door } from "./door.js";
 import { register as gate } from "./gate.js";
+import { register as issuerKey } from "./issuer.js";
 import { register as phone } from "./phone.js";
 import { register as pos } from "./pos.js";
 import { register as read } from "./read.js";
@@ -14,6 +15,7 @@ export const commands: ((program: Command) => void)[] = [
   demo,
   door,
   gate,
+  issuerKey,
   phone,
   pos,
   read,
