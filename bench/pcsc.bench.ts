@@ -1,8 +1,9 @@
 /**
  * APDU round trip (SELECT PPSE, 20 bytes → 53 bytes) through the layers of the PC/SC path:
  *   in-memory (the card's process() through the bridge's ICC), the vpcd framing over loopback TCP without
- *   pcscd, and @pokusew/pcsclite → pcscd → vpcd → our bridge; plus a whole metro-gate tap through the stack
- *   against the 300 ms transit budget.
+ *   pcscd, and @pokusew/pcsclite → pcscd → vpcd → our bridge; then whole transactions with the phone through
+ *   the stack beside the same in memory: metro-gate entry and exit taps (select to debit, and field on to
+ *   outcome) against the 300 ms transit budget, a QuickPass payment approved online, a door opening.
  * Run as root on a stack set up by scripts/setup-pcsc.sh, it also restarts pcscd to compare the stock
  * vpcd 0.8 (Nagle + delayed ACK), the stock vpcd with the loopback route's `quickack 1`, and our shim, then
  * leaves pcscd as the setup script starts it (with the shim). PCSC_BENCH_COMPARE=0 skips the restarts.
@@ -13,14 +14,21 @@ import { type AddressInfo, createServer } from "node:net";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { ManualClock } from "../src/core/clock.js";
-import { Pcsc } from "../src/nfc/pcsc.js";
+import { Pcsc, type PcscLink } from "../src/nfc/pcsc.js";
 import { pcscdSocketPath } from "../src/nfc/pcsc-native.js";
 import { VpcdBridge } from "../src/nfc/vpcd.js";
 import { ContactlessIcc } from "../src/nfc/vpcd-icc.js";
 import { FrameDecoder, VPCD_READER_NAME, encodeFrame } from "../src/nfc/vpcd-protocol.js";
 import { seededRandom } from "../src/se/testing/random.js";
 import { TransitSandbox } from "../src/transit/sandbox.js";
+import { MemoryFrameLink } from "../src/nfc/frame.js";
+import type { Link } from "../src/nfc/link.js";
+import { MemoryLink } from "../src/nfc/memory.js";
+import { PcscClassicReader, phoneFieldIcc } from "../src/mifare/storage-card.js";
+import { doorFieldCard } from "../src/mifare/phone.js";
 import { PpseTestCard, SELECT_PPSE } from "../test/pcsc-doubles.js";
+import { phoneWorld } from "../test/pcsc-phone.js";
+import { lockVpcdSlot, onVpcd } from "../test/pcsc-stack.js";
 import { type Timing, fmt, summarise, table, timeIt } from "./stats.js";
 
 const SETUP = fileURLToPath(new URL("../scripts/setup-pcsc.sh", import.meta.url));
@@ -75,44 +83,171 @@ async function throughStack(n: number): Promise<Timing> {
   }
 }
 
-/** A metro-gate entry tap on the phone's T-Union card through the stack (field on to outcome). */
-async function gateTaps(n: number): Promise<{ timing: Timing; apdus: number }> {
+interface TapRow {
+  what: string;
+  memory: Timing;
+  stack: Timing;
+  apdus?: number;
+  budget?: string;
+}
+const taps: TapRow[] = [];
+
+/**
+ * Metro-gate taps on the phone's T-Union card, in memory and through the stack: `n` entries and `n` exits
+ * (each exit closes the trip, so the next entry is a fresh one). Select to debit = `gate.tap` (every transit
+ * APDU with the PSAM's MACs); field on to outcome adds SCardConnect and the reader's FF CA for UID and ATS.
+ */
+async function gateTaps(n: number): Promise<void> {
   const clock = new ManualClock("2026-03-02T00:30:00Z");
   const sb = new TransitSandbox({ clock, random: seededRandom(7) });
   const { aid } = sb.addCard("tu-jingjinji");
-  if (!(await sb.topUp(aid, 100_000)).ok) throw new Error("top-up failed");
+  if (!(await sb.topUp(aid, 500_00)).ok || !(await sb.topUp(aid, 500_00)).ok)
+    throw new Error("top-up failed");
   const entry = sb.metroGate({ station: "0101", direction: "entry", recordExchanges: true });
-  const exit = sb.metroGate({ station: "0112", direction: "exit" });
-  const bridge = new VpcdBridge(sb.se);
-  await bridge.start();
-  const pcsc = await Pcsc.open();
-  const times: number[] = [];
-  let apdus = 0;
-  try {
-    const reader = await pcsc.waitForReader(VPCD_READER_NAME);
-    await pcsc.waitForCard(reader);
-    const link = pcsc.link(reader, { timeoutMs: 2000 });
-    const warmup = 3;
-    for (let i = 0; i < n + warmup; i++) {
-      const s = performance.now();
-      await link.fieldOn();
-      const r = await entry.tap(link);
-      if (i >= warmup) times.push((performance.now() - s) * 1000);
-      if (!r.ok) throw new Error(`gate refused: ${r.reason}`);
-      apdus = r.exchanges?.length ?? apdus;
-      await link.fieldOff();
-      clock.advance(10 * 60_000);
-      await link.fieldOn();
-      await exit.tap(link); // close the trip so that the next entry is a fresh one
-      await link.fieldOff();
-      clock.advance(10 * 60_000);
+  const exit = sb.metroGate({ station: "0112", direction: "exit", recordExchanges: true });
+  const apdus = { entry: 0, exit: 0 };
+  const run = async (link: Link, count: number) => {
+    const t = {
+      entry: [] as number[],
+      exit: [] as number[],
+      entryField: [] as number[],
+      exitField: [] as number[],
+    };
+    for (let i = 0; i < count + 3; i++) {
+      for (const [gate, kind] of [
+        [entry, "entry"],
+        [exit, "exit"],
+      ] as const) {
+        const s0 = performance.now();
+        await link.fieldOn();
+        const s1 = performance.now();
+        const r = await gate.tap(link);
+        const s2 = performance.now();
+        await link.fieldOff();
+        if (!r.ok) throw new Error(`gate refused: ${r.reason}`);
+        apdus[kind] = r.exchanges.length;
+        if (i >= 3) {
+          t[kind].push((s2 - s1) * 1000);
+          t[kind === "entry" ? "entryField" : "exitField"].push((s2 - s0) * 1000);
+        }
+        clock.advance(10 * 60_000);
+      }
+      // Each exit charges ¥5: top the purse back up (through the phone's own channel, not timed).
+      if (i % 80 === 79 && !(await sb.topUp(aid, 400_00)).ok) throw new Error("top-up failed");
     }
-  } finally {
-    await bridge.stop();
-    await pcsc.waitForCardRemoved(VPCD_READER_NAME, 3000).catch(() => undefined);
-    await pcsc.close();
+    return t;
+  };
+  const mem = await run(new MemoryLink(sb.se), n * 3);
+  const stack = await onVpcd(sb.se, ({ link }) => run(link, n), { link: { timeoutMs: 2000 } });
+  taps.push(
+    {
+      what: "metro entry gate: select → debit",
+      memory: summarise(mem.entry),
+      stack: summarise(stack.entry),
+      apdus: apdus.entry,
+      budget: "300 ms (transit)",
+    },
+    {
+      what: "  … field on → outcome",
+      memory: summarise(mem.entryField),
+      stack: summarise(stack.entryField),
+      budget: "300 ms (transit)",
+    },
+    {
+      what: "metro exit gate (charge): select → debit",
+      memory: summarise(mem.exit),
+      stack: summarise(stack.exit),
+      apdus: apdus.exit,
+      budget: "300 ms (transit)",
+    },
+    {
+      what: "  … field on → outcome",
+      memory: summarise(mem.exitField),
+      stack: summarise(stack.exitField),
+      budget: "300 ms (transit)",
+    },
+  );
+}
+
+/** Counts the APDUs a terminal sends through `link` (the reader's own FF CA at field on not included). */
+function counting(link: Link): { link: Link; sent: () => number } {
+  let sent = 0;
+  return {
+    link: {
+      get activation() {
+        return link.activation;
+      },
+      fieldOn: () => link.fieldOn(),
+      fieldOff: () => link.fieldOff(),
+      transceive: (command) => {
+        sent++;
+        return link.transceive(command);
+      },
+    },
+    sent: () => sent,
+  };
+}
+
+/** A QuickPass payment approved online by the local issuer host (ARQC, ARPC checked by the card). */
+async function posPayments(n: number): Promise<void> {
+  const w = await phoneWorld();
+  const pos = w.pos();
+  const run = async (link: Link, count: number) => {
+    const t: number[] = [];
+    for (let i = 0; i < count + 3; i++) {
+      const s0 = performance.now();
+      const r = await pos.pay(link, 1_00);
+      if (i >= 3) t.push((performance.now() - s0) * 1000);
+      if (r.status !== "approved") throw new Error(`payment ${r.status}: ${r.reason.en}`);
+      w.clock.advance(24 * 3_600_000); // one payment a day: under the issuer's daily count
+    }
+    return summarise(t);
+  };
+  const memory = await run(new MemoryLink(w.se), n);
+  const c = counting(new MemoryLink(w.se));
+  await run(c.link, 0); // three payments, to count their APDUs
+  const stack = await onVpcd(phoneFieldIcc(w.se), ({ link }) => run(link, n), { link: { timeoutMs: 2000 } });
+  taps.push({
+    what: "QuickPass payment, online (tap → issuer → ARPC)",
+    memory,
+    stack,
+    apdus: c.sent() / 3,
+    budget: "500 ms card interaction (qPBOC)",
+  });
+}
+
+/** A door opening (sector mode: UID, authentication, credential block) on the phone's door card. */
+async function doorOpens(n: number): Promise<void> {
+  const w = await phoneWorld();
+  w.useDoorCard(true);
+  const door = w.door();
+  const memTimes: number[] = [];
+  for (let i = 0; i < n * 10 + 3; i++) {
+    const s0 = performance.now();
+    const d = await door.tap(new MemoryFrameLink(doorFieldCard(w.se)));
+    if (i >= 3) memTimes.push((performance.now() - s0) * 1000);
+    if (!d.granted) throw new Error(`door: ${d.outcome}`);
   }
-  return { timing: summarise(times), apdus };
+  let apdus = 0;
+  const stack = await onVpcd(phoneFieldIcc(w.se), async ({ link }: { link: PcscLink }) => {
+    const c = counting(link);
+    await door.tapVia(c.link, new PcscClassicReader(c.link));
+    apdus = c.sent();
+    const t: number[] = [];
+    for (let i = 0; i < n + 3; i++) {
+      const s0 = performance.now();
+      const d = await door.tapVia(link, new PcscClassicReader(link));
+      if (i >= 3) t.push((performance.now() - s0) * 1000);
+      if (!d.granted) throw new Error(`door: ${d.outcome}`);
+    }
+    return summarise(t);
+  });
+  taps.push({
+    what: "door opening (frames in memory; pseudo-APDUs via PC/SC)",
+    memory: summarise(memTimes),
+    stack,
+    apdus,
+  });
 }
 
 function setup(...args: string[]): void {
@@ -139,39 +274,49 @@ export async function run(): Promise<void> {
   row("vpcd framing over loopback TCP (no pcscd)", await rawFraming(5000));
 
   const stackUp = existsSync(pcscdSocketPath());
-  let gate: { timing: Timing; apdus: number } | null = null;
   if (!stackUp) {
     console.log("PC/SC stack absent (no pcscd): run sudo bash scripts/setup-pcsc.sh for the pcscd/vpcd rows");
   } else {
+    // Holding vpcd's slot (test files take it too) while pcscd restarts and while we measure.
+    const unlock = await lockVpcdSlot();
     const compare = process.getuid?.() === 0 && process.env.PCSC_BENCH_COMPARE !== "0";
-    if (compare) {
-      try {
-        setup("--no-shim");
-        row("pcsclite → pcscd → stock vpcd 0.8 (Nagle)", await throughStack(100));
-        if (loopbackQuickack(true)) {
-          try {
-            row("  … with loopback route quickack 1", await throughStack(1000));
-          } finally {
-            loopbackQuickack(false);
+    try {
+      if (compare) {
+        try {
+          setup("--no-shim");
+          row("pcsclite → pcscd → stock vpcd 0.8 (Nagle)", await throughStack(100));
+          if (loopbackQuickack(true)) {
+            try {
+              row("  … with loopback route quickack 1", await throughStack(1000));
+            } finally {
+              loopbackQuickack(false);
+            }
           }
+        } finally {
+          setup(); // back to the shim
         }
-      } finally {
-        setup(); // back to the shim
       }
+      row(
+        `pcsclite → pcscd → vpcd${compare ? " + our nodelay shim" : " (as running)"}`,
+        await throughStack(5000),
+      );
+    } finally {
+      unlock();
     }
-    row(
-      `pcsclite → pcscd → vpcd${compare ? " + our nodelay shim" : " (as running)"}`,
-      await throughStack(5000),
-    );
-    gate = await gateTaps(30);
+    await gateTaps(100);
+    await posPayments(50);
+    await doorOpens(100);
   }
 
   table(["path (SELECT PPSE)", "n", "p50 ms", "p99 ms", "APDU/s"], rows);
-  if (gate) {
-    const { timing, apdus } = gate;
+  if (taps.length > 0) {
     console.log(
-      `\nmetro gate entry tap through pcscd + vpcd (${apdus} APDUs, field on to outcome, n=${timing.n}): ` +
-        `p50 ${fmt(timing.p50 / 1000, 2)} ms, p99 ${fmt(timing.p99 / 1000, 2)} ms — transit budget 300 ms`,
+      "\nwhole transactions with the phone, in memory and through pcsclite → pcscd → vpcd → bridge:\n",
+    );
+    const ms = (t: Timing) => `${fmt(t.p50 / 1000, 2)} / ${fmt(t.p99 / 1000, 2)}`;
+    table(
+      ["transaction", "APDUs", "in memory p50 / p99 ms", "through the stack p50 / p99 ms (n)", "budget"],
+      taps.map((t) => [t.what, t.apdus ?? "", ms(t.memory), `${ms(t.stack)} (${t.stack.n})`, t.budget ?? ""]),
     );
   }
 }
