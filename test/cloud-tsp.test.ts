@@ -10,6 +10,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { toHex } from "../src/core/bytes.js";
 import { ledgerAccountIds } from "../src/cloud/ledger/accounts.js";
+import { purgeExpired } from "../src/cloud/services.js";
 import { IssuerClient } from "../src/emv/terminal/issuer-client.js";
 import { Pos } from "../src/emv/terminal/pos.js";
 import { MemoryLink } from "../src/nfc/memory.js";
@@ -351,6 +352,29 @@ for (const backend of backends) {
       // After the lock: a new enrolment with its new code works.
       cloud.clock.advance(30 * 60_000 + 1000);
       expect((await addCard(cloud, token, phone, ICBC)).status).toBe("pending");
+    });
+
+    it("lets an abandoned enrolment's code expire, and the janitor drops its sealed card number", async () => {
+      const { token, phone } = await userWithPhone(cloud, "13800138010");
+      const e = json<{ id: string; expiresInSeconds: number }>(
+        await startAdd(cloud, token, phone.deviceId!, ICBC),
+      );
+      expect(e.expiresInSeconds).toBe(300);
+      const code = cloud.bankOtp.last(ICBC.reservedPhone)!;
+      const sealed = () =>
+        cloud.db.db
+          .selectFrom("bank_card_enrolments")
+          .select(["pan_data", "state"])
+          .where("id", "=", e.id)
+          .executeTakeFirstOrThrow();
+      expect((await sealed()).pan_data).not.toBe("");
+      cloud.clock.advance(30 * 60_000);
+      expect(await cloud.app.cloud.tsp.purgeExpired()).toBe(0); // not yet an hour past the code's expiry
+      cloud.clock.advance(60 * 60_000);
+      expect(await purgeExpired(cloud.app.cloud)).toBeGreaterThanOrEqual(1);
+      expect(await sealed()).toEqual({ pan_data: "", state: "expired" });
+      const late = await verifyCode(cloud, token, e.id, code);
+      expect([late.statusCode, json(late).error]).toEqual([400, "otp_expired"]);
     });
 
     it("refuses the ninth bank card of a phone, at the start and at the code; deleting one makes room", async () => {

@@ -99,6 +99,7 @@ export async function purgeExpired(services: Services): Promise<number> {
     (await services.accounts.purgeExpired()) +
     (await services.devices.purgeExpiredNonces()) +
     (await services.rateLimits.purgeExpired()) +
-    (await services.tsm.purgeSessions())
+    (await services.tsm.purgeSessions()) +
+    (await services.tsp.purgeExpired())
   );
 }

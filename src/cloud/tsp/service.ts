@@ -763,6 +763,21 @@ export class TspService {
     };
   }
 
+  /**
+   * Ends enrolments whose code expired an hour ago and were never verified, dropping their sealed card
+   * numbers: an abandoned enrolment keeps no PAN, even encrypted. Returns how many ended.
+   */
+  async purgeExpired(): Promise<number> {
+    const now = this.now();
+    const r = await this.ctx.db.db
+      .updateTable("bank_card_enrolments")
+      .set({ state: "expired", pan_iv: "", pan_data: "", pan_tag: "", updated_at: now })
+      .where("state", "=", "pending")
+      .where("code_expires_at", "<", now - 60 * 60_000)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
   // ---- reading ----------------------------------------------------------------------------------------
 
   private ownCard(exec: Executor, caller: CardCaller, cardId: string, lock = false) {
