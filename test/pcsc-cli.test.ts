@@ -7,7 +7,7 @@ import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../src/core/bytes.js";
 import { ManualClock } from "../src/core/clock.js";
 import { isTapwalletError } from "../src/core/errors.js";
@@ -34,7 +34,7 @@ import {
   phoneInDir,
   phoneWorld,
 } from "./pcsc-phone.js";
-import { RUN_STACK_TESTS, onVpcd, onVpcdSlot, replug, runTool } from "./pcsc-stack.js";
+import { RUN_STACK_TESTS, missingStack, onVpcd, onVpcdSlot, replug, runTool } from "./pcsc-stack.js";
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -127,6 +127,12 @@ describe("--pcsc without PC/SC", () => {
 });
 
 describe.skipIf(!RUN_STACK_TESTS)("--pcsc through pcscd and vpcd, the phone presented by the bridge", () => {
+  beforeAll(() => {
+    const missing = missingStack();
+    if (missing.length > 0)
+      throw new Error(`PC/SC stack incomplete: ${missing.join(", ")} (run scripts/setup-pcsc.sh)`);
+  });
+
   it("tapwallet read --pcsc (spawned) reads the phone's T-Union card", async () => {
     const dir = tempDir();
     const { phone } = await phoneInDir(dir, 66_00);

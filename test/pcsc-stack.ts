@@ -7,7 +7,7 @@
  *   await onVpcd(phoneSe, async ({ link }) => expect(await gate.tap(link)).toMatchObject(...));
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { ContactlessCard } from "../src/nfc/link.js";
 import { Pcsc, type PcscLink, type PcscLinkOptions } from "../src/nfc/pcsc.js";
@@ -57,28 +57,54 @@ export function missingStack(): string[] {
  */
 export const RUN_STACK_TESTS = IN_CI || missingStack().length === 0;
 
-/** Holds a vpcd slot for this process (a lock directory; a holder that died is taken over). */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** When this process last let go of the slot (to give waiting processes their turn). */
+let lastRelease = 0;
+
+/**
+ * Holds a vpcd slot for this process (a lock directory; a holder that died is taken over). Waiting processes
+ * leave a marker, and a process that has just let go waits its turn behind them, so that test files take turns
+ * test by test instead of one file keeping the slot for all of its tests.
+ */
 export async function lockVpcdSlot(port = VPCD_DEFAULT_PORT, timeoutMs = 60_000): Promise<() => void> {
   const dir = `/tmp/tapwallet-vpcd-${port}.lock`;
+  const waiting = `/tmp/tapwallet-vpcd-${port}.waiting`;
+  const marker = `${waiting}/${process.pid}`;
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      mkdirSync(dir);
-      writeFileSync(`${dir}/pid`, String(process.pid));
-      return () => rmSync(dir, { recursive: true, force: true });
-    } catch {
-      const holder = Number(existsSync(`${dir}/pid`) ? readFileSync(`${dir}/pid`, "utf8") : "0");
-      let alive = holder > 0;
-      try {
-        if (alive) process.kill(holder, 0);
-      } catch {
-        alive = false;
+  const othersWaiting = () =>
+    existsSync(waiting) && readdirSync(waiting).some((f) => Number(f) !== process.pid && alive(Number(f)));
+  try {
+    for (;;) {
+      const polite = Date.now() - lastRelease < 300 && othersWaiting();
+      if (!polite) {
+        try {
+          mkdirSync(dir);
+          writeFileSync(`${dir}/pid`, String(process.pid));
+          return () => {
+            rmSync(dir, { recursive: true, force: true });
+            lastRelease = Date.now();
+          };
+        } catch {
+          const holder = Number(existsSync(`${dir}/pid`) ? readFileSync(`${dir}/pid`, "utf8") : "0");
+          if (holder > 0 && !alive(holder)) rmSync(dir, { recursive: true, force: true });
+          if (Date.now() > deadline)
+            throw new Error(`vpcd slot ${port} held by pid ${holder} for ${timeoutMs} ms`);
+        }
       }
-      if (!alive && holder > 0) rmSync(dir, { recursive: true, force: true });
-      if (Date.now() > deadline)
-        throw new Error(`vpcd slot ${port} held by pid ${holder} for ${timeoutMs} ms`);
+      mkdirSync(waiting, { recursive: true });
+      writeFileSync(marker, "");
       await new Promise((r) => setTimeout(r, 50));
     }
+  } finally {
+    rmSync(marker, { force: true });
   }
 }
 
