@@ -8,6 +8,7 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../src/core/bytes.js";
+import { chinaDateDigits } from "../src/core/clock.js";
 import { DbIssuerStore } from "../src/cloud/issuer/store.js";
 import type { AuthorisationRequest } from "../src/emv/authorisation.js";
 import { arpc } from "../src/emv/cryptogram.js";
@@ -173,6 +174,82 @@ for (const backend of backends) {
           ["94", false],
           ["00", true],
         ]);
+      });
+
+      it("reverses an approval once: funds, day counters and the ledger given back, the owner told", async () => {
+        const { phone, token, card: bc } = await payingPhone(cloud);
+        const [pay, other] = await captureRequests(cloud, phone, [6_00, 2_00], 90);
+        const issuer = cloud.app.cloud.issuer;
+        const ref = issuer.vault.fingerprint(ICBC.pan);
+        const before = (await issuer.fundingAccount(ref))!.available;
+        expect(json(await authorise(cloud, pay!))).toMatchObject({ responseCode: "00" });
+        expect((await issuer.fundingAccount(ref))!.available).toBe(before - 6_00);
+        const date = chinaDateDigits(cloud.clock.now()).date.slice(2);
+        cloud.clock.advance(30_000); // the terminal gave up waiting, and reverses
+        const reverse = (body: Record<string, unknown>) =>
+          cloud.app.inject({
+            method: "POST",
+            url: "/api/v1/issuer/reversals",
+            headers: { "x-api-key": cloud.acquirerKey },
+            payload: body,
+          });
+        const first = await reverse({ terminalId: pay!.terminalId, stan: pay!.stan, transactionDate: date });
+        expect(json(first)).toEqual({ reversed: true, reason: "reversed", replayed: false });
+        const again = await reverse({ terminalId: pay!.terminalId, stan: pay!.stan, transactionDate: date });
+        expect(json(again)).toEqual({ reversed: true, reason: "reversed", replayed: true });
+        expect((await issuer.fundingAccount(ref))!.available).toBe(before);
+        const t = await cloud.db.db
+          .selectFrom("issuer_tokens")
+          .select(["day_amount", "day_count"])
+          .executeTakeFirstOrThrow();
+        expect(t).toEqual({ day_amount: 0, day_count: 0 });
+        expect((await cloud.app.cloud.ledger.account("issuer:ICBC"))!.balance).toBe(0);
+        expect((await cloud.app.cloud.ledger.account(`merchant:${pay!.merchantId}`))!.balance).toBe(0);
+        expect((await cloud.app.cloud.ledger.checkInvariants()).ok).toBe(true);
+        const txs = json<{ transactions: { amount: number; reason: string }[] }>(
+          await cloud.app.inject({
+            method: "GET",
+            url: `/api/v1/bank-cards/${bc.id}/transactions`,
+            headers: bearer(token),
+          }),
+        ).transactions;
+        expect(txs.map((x) => [x.amount, x.reason])).toEqual([
+          [-6_00, "reversal"],
+          [6_00, "approved"],
+        ]);
+        const events = json<{ events: { type: string }[] }>(
+          await cloud.app.inject({
+            method: "GET",
+            url: "/api/v1/notifications?after=0",
+            headers: bearer(token),
+          }),
+        ).events.map((e) => e.type);
+        expect(events.filter((e) => e === "bank_card.payment_reversed")).toHaveLength(1);
+
+        // By idempotency key; a decline is not reversed; an unknown original is 404; the date is needed.
+        expect(json(await authorise(cloud, other!, { "idempotency-key": "sale-77" }))).toMatchObject({
+          responseCode: "00",
+        });
+        expect(
+          json(
+            await reverse({ terminalId: other!.terminalId, stan: other!.stan, idempotencyKey: "sale-77" }),
+          ),
+        ).toMatchObject({
+          reversed: true,
+        });
+        expect(json(await authorise(cloud, { ...pay!, stan: 95 }))).toMatchObject({ responseCode: "94" });
+        expect(json(await reverse({ terminalId: pay!.terminalId, stan: 95, transactionDate: date }))).toEqual(
+          {
+            reversed: false,
+            reason: "not-approved",
+            replayed: false,
+          },
+        );
+        const unknown = await reverse({ terminalId: pay!.terminalId, stan: 999, transactionDate: date });
+        expect([unknown.statusCode, json(unknown).error]).toEqual([404, "original_not_found"]);
+        const undated = await reverse({ terminalId: pay!.terminalId, stan: pay!.stan });
+        expect([undated.statusCode, json(undated).error]).toEqual([400, "transaction_date_required"]);
+        expect((await issuer.fundingAccount(ref))!.available).toBe(before);
       });
 
       it("answers well-formed JSON that is not a transaction with a response code, and malformed JSON with 400, never 5xx", async () => {

@@ -84,4 +84,12 @@ export const issuerMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "202603010300_issuer_reversals": {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      // What a reversal needs of the original: whose token, how much (SQLite adds one column per statement).
+      await db.schema.alterTable("issuer_requests").addColumn("token", "text").execute();
+      await db.schema.alterTable("issuer_requests").addColumn("amount", "bigint").execute();
+    },
+  },
 };

@@ -2,6 +2,7 @@
  * The issuer host's API, for machines with an API key (`x-api-key`, see api-keys.ts):
  *
  *   POST   /issuer/authorisations        acquirer key   a POS's online authorisation (field 55, amount…)
+ *   POST   /issuer/reversals             acquirer key   undo an approval the terminal could not complete
  *   GET    /issuer/tokens?par=           issuer key     the bank's tokens
  *   PATCH  /issuer/tokens/{id}           issuer key     {status: suspended | active}
  *   DELETE /issuer/tokens/{id}           issuer key     delete for good
@@ -159,6 +160,47 @@ export const issuerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
       );
       return { ...outcome.response, replayed: outcome.replayed };
     },
+  );
+
+  app.post<{ Body: { terminalId: string; stan: number; transactionDate?: string; idempotencyKey?: string } }>(
+    "/issuer/reversals",
+    {
+      preHandler: keyOf("acquirer"),
+      schema: {
+        tags: ["issuer"],
+        summary: "冲正 / reverse an approved authorisation (acquirer API key)",
+        description:
+          "Names the original as it was keyed: terminal id + STAN + transaction date (YYMMDD, 9A), or its " +
+          "`idempotencyKey`. Funds and the token's day counters are given back and the ledger posting reversed, " +
+          "once; a repeated reversal is replayed; reversing a decline changes nothing (`reversed: false`). " +
+          "404 `original_not_found` when no such authorisation was answered.",
+        security: [{ apiKey: [] }],
+        headers: keyHeaders,
+        body: {
+          type: "object",
+          required: ["terminalId", "stan"],
+          additionalProperties: false,
+          properties: {
+            terminalId: authorisationRequestSchema.properties.terminalId,
+            stan: authorisationRequestSchema.properties.stan,
+            transactionDate: { type: "string", pattern: "^[0-9]{6}$", description: "YYMMDD (9A)" },
+            idempotencyKey: { type: "string", minLength: 1, maxLength: 64 },
+          },
+        },
+        response: withErrors({
+          200: {
+            type: "object",
+            required: ["reversed", "reason", "replayed"],
+            properties: {
+              reversed: { type: "boolean" },
+              reason: { type: "string", description: "reversed, or not-approved" },
+              replayed: { type: "boolean" },
+            },
+          },
+        }),
+      },
+    },
+    async (request) => issuer.reverse(principal(request), request.body),
   );
 
   app.get<{ Querystring: { par?: string } }>(

@@ -12,6 +12,7 @@
  *      the request key, so even a replay that slipped past step 1 would not post twice);
  *   4. the answer is stored under the key, and the `onAuthorisation` hooks run (the token service records
  *      the transaction for the card's owner and notifies the phone).
+ * A reversal (`reverse`) undoes an approval the same way: funds, day counters, a reversing posting, once.
  * All of it commits or none of it does. Answers and errors name the token's last four digits at most.
  */
 import { createHash } from "node:crypto";
@@ -38,6 +39,8 @@ import { DbIssuerStore } from "./store.js";
 import type { TestCard } from "./test-cards.js";
 
 export interface AuthorisationEvent {
+  /** An authorisation decided, or the reversal of an approved one (the request is then the original's). */
+  kind: "authorisation" | "reversal";
   /** The token track 2 named (it may be unknown to us). */
   token: string;
   request: AuthorisationRequest;
@@ -237,18 +240,10 @@ export class IssuerService {
     req: AuthorisationRequest,
     idempotencyKey?: string,
   ): Promise<AuthorisationOutcome> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new CloudError(
-        "invalid",
-        "invalid_idempotency_key",
-        "Idempotency-Key 须为 1–64 个可见 ASCII 字符",
-        "Idempotency-Key must be 1–64 visible ASCII characters",
-      );
-    }
     const key =
       idempotencyKey !== undefined
-        ? `${caller.keyId}:k:${idempotencyKey}`
-        : `${caller.keyId}:t:${req.terminalId}:${req.stan}:${transactionDate(req, this.ctx.clock.now())}`;
+        ? explicitKey(caller, idempotencyKey)
+        : terminalKey(caller, req.terminalId, req.stan, transactionDate(req, this.ctx.clock.now()));
     const hash = requestHash(req);
     const token = tokenOf(req);
 
@@ -263,6 +258,8 @@ export class IssuerService {
           response: "",
           posting_id: null,
           token_last4: token?.slice(-4) ?? null,
+          token,
+          amount: Number.isSafeInteger(req.amount) ? req.amount : null,
           created_at: now,
         })
         .onConflict((oc) => oc.column("request_key").doNothing())
@@ -295,11 +292,153 @@ export class IssuerService {
         .where("request_key", "=", key)
         .execute();
       if (token) {
-        const event: AuthorisationEvent = { token, request: req, response, requestKey: key, postingId };
+        const event: AuthorisationEvent = {
+          kind: "authorisation",
+          token,
+          request: req,
+          response,
+          requestKey: key,
+          postingId,
+        };
         for (const hook of this.hooks) await hook(trx, event);
       }
       return { response, replayed: false };
     });
+  }
+
+  /**
+   * Reverses an approved authorisation the terminal could not complete (ISO 8583 0400: the answer never
+   * reached it, or the sale was voided at once). The original is named as it was keyed: by its
+   * `Idempotency-Key`, or by terminal id, STAN and transaction date. In one transaction the funds and the
+   * token's day counters are given back, the ledger posting is reversed (keyed, so once), the owner's card
+   * shows the reversal and the phone is told. A reversal is answered once and replayed after; reversing a
+   * declined authorisation changes nothing.
+   */
+  async reverse(
+    caller: ApiKeyPrincipal,
+    original: { terminalId: string; stan: number; transactionDate?: string; idempotencyKey?: string },
+  ): Promise<{ reversed: boolean; reason: string; replayed: boolean }> {
+    let key: string;
+    if (original.idempotencyKey !== undefined) {
+      key = explicitKey(caller, original.idempotencyKey);
+    } else {
+      if (original.transactionDate === undefined || !/^\d{6}$/.test(original.transactionDate))
+        throw new CloudError(
+          "invalid",
+          "transaction_date_required",
+          "冲正须给出原交易日期（YYMMDD）或幂等键",
+          "A reversal names the original's transaction date (YYMMDD) or its idempotency key",
+        );
+      key = terminalKey(caller, original.terminalId, original.stan, original.transactionDate);
+    }
+    const reversalKey = `${key}:reversal`;
+    type Outcome = { reversed: boolean; reason: string; replayed: boolean };
+    return transaction(this.ctx.db.db, async (trx): Promise<Outcome> => {
+      const now = this.ctx.clock.now().getTime();
+      const claimed = await trx
+        .insertInto("issuer_requests")
+        .values({
+          request_key: reversalKey,
+          request_hash: "",
+          response: "",
+          posting_id: null,
+          token_last4: null,
+          token: null,
+          amount: null,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.column("request_key").doNothing())
+        .returning("request_key")
+        .executeTakeFirst();
+      if (!claimed) {
+        const prior = await trx
+          .selectFrom("issuer_requests")
+          .select("response")
+          .where("request_key", "=", reversalKey)
+          .$call(forUpdate(this.ctx.db.dialect))
+          .executeTakeFirstOrThrow();
+        return { ...(JSON.parse(prior.response) as Omit<Outcome, "replayed">), replayed: true };
+      }
+      const orig = await trx
+        .selectFrom("issuer_requests")
+        .selectAll()
+        .where("request_key", "=", key)
+        .$call(forUpdate(this.ctx.db.dialect))
+        .executeTakeFirst();
+      if (!orig) {
+        // Rolls the claim back too: the original may still arrive (a reversal can overtake it).
+        throw new CloudError(
+          "not_found",
+          "original_not_found",
+          "找不到要冲正的原交易",
+          "No authorisation to reverse under that terminal, STAN and date",
+        );
+      }
+      const response = JSON.parse(orig.response) as AuthorisationResponse;
+      let outcome: Omit<Outcome, "replayed"> = { reversed: false, reason: "not-approved" };
+      if (response.approved && orig.posting_id && orig.token && orig.amount !== null) {
+        await this.undo(trx, orig.token, orig.amount, orig.created_at);
+        const posting = await this.ledger.findPosting(`card.auth:${key}`.slice(0, 128), trx);
+        const reversal = await this.ledger.post(
+          {
+            idempotencyKey: `card.reversal:${key}`.slice(0, 128),
+            kind: "card.reversal",
+            entries: posting!.entries.map((e) => ({ account: e.account, amount: -e.amount })),
+            metadata: { reverses: orig.posting_id, tokenLast4: orig.token.slice(-4) },
+          },
+          trx,
+        );
+        outcome = { reversed: true, reason: "reversed" };
+        const event: AuthorisationEvent = {
+          kind: "reversal",
+          token: orig.token,
+          request: {
+            stan: original.stan,
+            terminalId: original.terminalId,
+            merchantId: "",
+            amount: orig.amount,
+            currency: "0156",
+            track2: "",
+            panSequenceNumber: "00",
+            posEntryMode: "07",
+            field55: "",
+            cvm: "none",
+            transmittedAt: new Date(now).toISOString(),
+          },
+          response,
+          requestKey: key,
+          postingId: reversal.posting.id,
+        };
+        for (const hook of this.hooks) await hook(trx, event);
+      }
+      await trx
+        .updateTable("issuer_requests")
+        .set({ response: JSON.stringify(outcome) })
+        .where("request_key", "=", reversalKey)
+        .execute();
+      return { ...outcome, replayed: false };
+    });
+  }
+
+  /** Gives an approved amount back: the funding account's balance, the token's counters of that day. */
+  private async undo(trx: Transaction<Database>, token: string, amount: number, at: number): Promise<void> {
+    const t = await trx
+      .selectFrom("issuer_tokens")
+      .select(["funding_ref", "day_date", "day_amount", "day_count"])
+      .where("token", "=", token)
+      .$call(forUpdate(this.ctx.db.dialect))
+      .executeTakeFirstOrThrow();
+    if (t.day_date === chinaDateDigits(new Date(at)).date)
+      await trx
+        .updateTable("issuer_tokens")
+        .set({ day_amount: Math.max(0, t.day_amount - amount), day_count: Math.max(0, t.day_count - 1) })
+        .where("token", "=", token)
+        .execute();
+    await trx
+      .updateTable("issuer_funding_accounts")
+      .set((eb) => ({ available: eb("available", "+", amount) }))
+      .where("ref", "=", t.funding_ref!)
+      .execute();
   }
 
   /** The ledger posting of an approved payment: the bank owes us, we owe the merchant. */
@@ -353,6 +492,23 @@ export class IssuerService {
     for (const [id] of accounts) this.openLedgerAccounts.add(id);
     return posted.posting.id;
   }
+}
+
+/** The request key under an explicit idempotency key (checked: visible ASCII, at most 64). */
+function explicitKey(caller: ApiKeyPrincipal, idempotencyKey: string): string {
+  if (!IDEMPOTENCY_KEY.test(idempotencyKey))
+    throw new CloudError(
+      "invalid",
+      "invalid_idempotency_key",
+      "Idempotency-Key 须为 1–64 个可见 ASCII 字符",
+      "Idempotency-Key must be 1–64 visible ASCII characters",
+    );
+  return `${caller.keyId}:k:${idempotencyKey}`;
+}
+
+/** The request key of a terminal's transaction: terminal id, STAN, transaction date (YYMMDD). */
+function terminalKey(caller: ApiKeyPrincipal, terminalId: string, stan: number, date: string): string {
+  return `${caller.keyId}:t:${terminalId}:${stan}:${date}`;
 }
 
 /** The token in track 2, if the field is well formed (the host answers malformed requests itself). */

@@ -73,7 +73,10 @@ export interface IssuerAuthorisationsTable {
 }
 
 export interface IssuerRequestsTable {
-  /** `<api key id>:<explicit key>` or `<api key id>:<terminal>:<STAN>:<YYMMDD>`. */
+  /**
+   * `<api key id>:k:<explicit key>` or `<api key id>:t:<terminal>:<STAN>:<YYMMDD>`; a reversal of it is
+   * answered under the same key followed by `:reversal`.
+   */
   request_key: string;
   /** SHA-256 of the request's content (all but its transmission time). */
   request_hash: string;
@@ -82,6 +85,9 @@ export interface IssuerRequestsTable {
   /** The ledger posting of an approval. */
   posting_id: string | null;
   token_last4: string | null;
+  /** The token and amount of the request (for a reversal of it); null when the request named none. */
+  token: string | null;
+  amount: number | null;
   created_at: number;
 }
 

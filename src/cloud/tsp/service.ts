@@ -1186,7 +1186,7 @@ export class TspService {
     }
   }
 
-  /** Records an authorisation of one of our tokens for the card's owner and tells the phone. */
+  /** Records an authorisation of one of our tokens (or its reversal) for the card's owner and tells the phone. */
   private async recordAuthorisation(trx: Trx, e: AuthorisationEvent): Promise<void> {
     const card = await trx
       .selectFrom("bank_cards")
@@ -1194,6 +1194,7 @@ export class TspService {
       .where("token", "=", e.token)
       .executeTakeFirst();
     if (!card) return;
+    if (e.kind === "reversal") return this.recordReversal(trx, card, e);
     const row: BankCardTransactionsTable = {
       id: randomId(this.ctx.rng, "btx"),
       card_id: card.id,
@@ -1230,6 +1231,41 @@ export class TspService {
         responseCode: t.responseCode,
         reason: t.reason,
         message: e.response.message,
+      },
+      trx,
+    );
+  }
+
+  /** A reversal shows on the card as the original payment given back (a negative amount). */
+  private async recordReversal(trx: Trx, card: BankCardsTable, e: AuthorisationEvent): Promise<void> {
+    const original = await trx
+      .selectFrom("bank_card_transactions")
+      .selectAll()
+      .where("request_key", "=", e.requestKey)
+      .executeTakeFirst();
+    if (!original) return;
+    const row: BankCardTransactionsTable = {
+      ...original,
+      id: randomId(this.ctx.rng, "btx"),
+      amount: -original.amount,
+      reason: "reversal",
+      request_key: `${e.requestKey}:reversal`,
+      posting_id: e.postingId,
+      at: this.now(),
+    };
+    await trx.insertInto("bank_card_transactions").values(row).execute();
+    await this.deps.notifications.publish(
+      card.account_id,
+      "bank_card.payment_reversed",
+      {
+        cardId: card.id,
+        deviceId: card.device_id,
+        tokenLast4: card.token_last4,
+        transactionId: row.id,
+        reverses: original.id,
+        amount: original.amount,
+        currency: original.currency,
+        merchantName: original.merchant_name,
       },
       trx,
     );
