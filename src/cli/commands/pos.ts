@@ -18,7 +18,6 @@ import { TapwalletError } from "../../core/errors.js";
 import { MoneyError, parseYuan } from "../../core/money.js";
 import { DEV_ACQUIRER_KEY } from "../../cloud/issuer/config.js";
 import type { Issuer } from "../../emv/authorisation.js";
-import { qpbocPackage } from "../../emv/card/package.js";
 import { type LocalIssuer, loadLocalIssuer, saveLocalIssuer } from "../../emv/issuer/local.js";
 import { AID } from "../../emv/profile.js";
 import { type TerminalConfig, defaultTerminalConfig, unionPayAid } from "../../emv/terminal/config.js";
@@ -37,8 +36,8 @@ import { MemoryLink } from "../../nfc/memory.js";
 import { decodeTranscript, formatDecoded } from "../../nfc/decode.js";
 import { ImageCard, TranscriptCard } from "../../nfc/replay/index.js";
 import { TracingLink } from "../../nfc/trace.js";
+import { PHONE_PACKAGES } from "../../device/packages.js";
 import { openSecureElement } from "../../se/persistence.js";
-import { epursePackage } from "../../transit/phone.js";
 
 export interface PosOptions {
   amount: string;
@@ -165,7 +164,7 @@ export async function posCommand(
       throw bad(`找不到手机安全元件文件 ${o.phone}`, `no phone SE file at ${o.phone}`);
     const verifiedAt = o.verified ? clock.now() : null;
     card = openSecureElement(o.phone!, {
-      packages: [qpbocPackage, epursePackage],
+      packages: PHONE_PACKAGES,
       clock,
       host: { lastUserVerification: () => verifiedAt, locked: () => false },
     });
