@@ -38,6 +38,9 @@ export const defaultTspPolicy: TspPolicy = {
  */
 export const TOKEN_REQUESTOR_ID = "99977000001";
 
+/** The owner name of the scripts the token service queues with the TSM. */
+export const TSP_OWNER = "tsp";
+
 /** BIN controller prefix of our PARs (EMVCo PAR: 4 characters of controller id + 25 of reference). */
 export const PAR_PREFIX = "TW01";
 
