@@ -418,6 +418,24 @@ for (const backend of backends) {
       expect(onSe(phone)).toHaveLength(8);
     });
 
+    it("keeps the limit when the last free place is claimed by three codes at once", async () => {
+      const { token, phone } = await userWithPhone(cloud, "13800138011");
+      for (const c of CARDS.icbc.slice(0, 7)) await addCard(cloud, token, phone, c);
+      const pending = CARDS.icbc.slice(7, 10);
+      const enrolments = [];
+      for (const c of pending)
+        enrolments.push(json<{ id: string }>(await startAdd(cloud, token, phone.deviceId!, c)));
+      const answers = await Promise.all(
+        enrolments.map((e, i) =>
+          verifyCode(cloud, token, e.id, cloud.bankOtp.last(pending[i]!.reservedPhone)!),
+        ),
+      );
+      expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 409, 409]);
+      expect(await cardsOf(cloud, token)).toHaveLength(8);
+      const tokens = await cloud.db.db.selectFrom("issuer_tokens").select("token").execute();
+      expect(tokens).toHaveLength(8); // the refused codes issued no token
+    });
+
     it("answers another account's card or enrolment exactly as an unknown one: 404", async () => {
       const alice = await userWithPhone(cloud, "13800138005");
       const bob = await userWithPhone(cloud, "13800138006");
