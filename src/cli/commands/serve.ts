@@ -5,6 +5,7 @@ import { LogOtpSender } from "../../cloud/accounts/otp-sender.js";
 import { loadConfig, type CloudConfig } from "../../cloud/config.js";
 import { openDatabase } from "../../cloud/db/open.js";
 import { buildServer } from "../../cloud/http/server.js";
+import { attachSimulator } from "../simulator.js";
 
 export interface RunningCloud {
   app: FastifyInstance;
@@ -33,6 +34,11 @@ export async function startCloud(config: CloudConfig): Promise<RunningCloud> {
       },
       bodyLimit: config.bodyLimit,
       trustProxy: config.trustProxy,
+    });
+    // The phone and terminal simulator beside the API (src/sim; off in production unless asked for).
+    await attachSimulator(app, {
+      dataDir: config.dataDir,
+      cloudUrl: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`,
     });
   } catch (e) {
     await db.close();

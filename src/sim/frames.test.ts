@@ -1,0 +1,97 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { fromHex } from "../core/bytes.js";
+import { systemClock } from "../core/clock.js";
+import { blankCard } from "../mifare/card.js";
+import { DoorReader } from "../mifare/door-reader.js";
+import { EmulatedClassic } from "../mifare/emulator.js";
+import { DEFAULT_TRANSPORT_KEY } from "../mifare/card.js";
+import { MemoryFrameLink, type Frame, type FrameTraceEntry, plainFrame, shortFrame } from "../nfc/frame.js";
+import { decodeFrames } from "./frames.js";
+import { frameTimeline } from "./timeline.js";
+
+async function doorTrace(mode: "uid" | "sector", uid: string): Promise<FrameTraceEntry[]> {
+  const card = new EmulatedClassic(blankCard({ type: "1k", uid: fromHex(uid) }));
+  const link = new MemoryFrameLink(card, { trace: true });
+  const reader = new DoorReader(
+    mode === "uid"
+      ? { mode: "uid", whitelist: [fromHex(uid)] }
+      : {
+          mode: "sector",
+          block: 4,
+          keyType: "A",
+          key: DEFAULT_TRANSPORT_KEY,
+          credentials: [new Uint8Array(16)],
+        },
+    systemClock,
+  );
+  expect((await reader.tap(link)).granted).toBe(true);
+  return link.trace;
+}
+
+describe("MIFARE frames in words", () => {
+  it("names a UID-whitelist door open, frame by frame (4- and 7-byte UIDs)", async () => {
+    const four = decodeFrames(await doorTrace("uid", "5A17E3C0")).map((f) => `${f.from}:${f.name.en}`);
+    expect(four).toEqual([
+      "reader:WUPA",
+      "card:ATQA",
+      "reader:ANTICOLLISION CL1",
+      "card:UID CL1 + BCC",
+      "reader:SELECT CL1",
+      "card:SAK",
+      "reader:HALT",
+    ]);
+    const seven = decodeFrames(await doorTrace("uid", "04A1B2C3D4E5F6")).map((f) => f.name.en);
+    expect(seven).toContain("cascade tag + UID CL1 + BCC");
+    expect(seven).toContain("SELECT CL2");
+    expect(seven).toContain("UID CL2 + BCC");
+  });
+
+  it("names the three-pass authentication and marks what follows as encrypted", async () => {
+    const frames = decodeFrames(await doorTrace("sector", "5A17E3C0"));
+    const names = frames.map((f) => f.name.en);
+    const auth = names.indexOf("AUTH key A, block 4");
+    expect(auth).toBeGreaterThan(0);
+    expect(names.slice(auth + 1, auth + 4)).toEqual([
+      "card nonce nT",
+      "reader answer {nR}{aR}",
+      "card answer {aT}",
+    ]);
+    expect(frames[auth + 1]!.encrypted).toBe(false);
+    expect(frames.slice(auth + 2).every((f) => f.encrypted)).toBe(true);
+    expect(names).toContain("encrypted block data");
+    // Encrypted parity shows as `!` marks, as proxmark3 prints it, somewhere after the authentication.
+    expect(frames.slice(auth + 2).some((f) => f.hex.includes("!"))).toBe(true);
+    for (const f of frames) expect(f.name.zh.length).toBeGreaterThan(0);
+  });
+
+  it("gives the air time of the frames (a UID open is a few milliseconds at 106 kbit/s)", async () => {
+    const t = frameTimeline(await doorTrace("uid", "5A17E3C0"));
+    expect(t.air).toHaveLength(1);
+    expect(t.air[0]!.bitRate).toBe(106);
+    expect(t.air[0]!.frames).toBe(7);
+    expect(t.air[0]!.totalUs).toBeGreaterThan(2000);
+    expect(t.air[0]!.totalUs).toBeLessThan(4000);
+  });
+
+  it("never throws on any trace, and names every frame", () => {
+    const frame: fc.Arbitrary<Frame> = fc.oneof(
+      fc.uint8Array({ minLength: 0, maxLength: 20 }).map((d) => plainFrame(d)),
+      fc
+        .tuple(fc.integer({ min: 0, max: 127 }), fc.constantFrom(4, 7))
+        .map(([v, b]) => shortFrame(v & ((1 << b) - 1), b)),
+    );
+    const entry = fc.record({ from: fc.constantFrom("reader" as const, "card" as const), frame });
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 40 }), (trace) => {
+        const out = decodeFrames(trace);
+        expect(out).toHaveLength(trace.length);
+        for (const f of out) {
+          expect(f.name.zh).not.toBe("");
+          expect(f.name.en).not.toBe("");
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
