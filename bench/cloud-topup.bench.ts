@@ -1,0 +1,436 @@
+/**
+ * Transit top-ups (圈存) per second through the cloud, on SQLite and PostgreSQL, with many concurrent phones —
+ * beside the raw database's rate for the same writes, measured in the same run.
+ *
+ * The cloud: `tapwallet serve` in its own process (as deployed; SQLite `synchronous=full`, the default, or
+ * PostgreSQL with its pool of 10). CLIENTS virtual phones in this process, one transit card each (made
+ * beforehand through the TSM), each running top-ups one after another, all at once. A top-up is the whole
+ * protocol: start (challenge) → the card's INITIALIZE FOR LOAD → authorise (MAC1 checked, ledger posted,
+ * MAC2) → the card's CREDIT FOR LOAD → confirm (TAC checked) — three signed HTTP requests, with the card's
+ * answers from the phone's SE (kept in memory here: the phones' file writes are not the cloud's cost).
+ * p50/p99 are per top-up, end to end as the phone sees it.
+ *
+ * Raw: the rows those three transactions write (3 signature nonces; the top-up, its challenge and its load;
+ * the card's updates; two ledger transfers with 4 entries and 4 total updates; the top-up's notification and
+ * its counter), written with the bare driver in three transactions per top-up — no reads, no locks, no checks,
+ * no HTTP, no cryptography. The ratio is what a top-up's safety and protocol cost over the bare writes.
+ *
+ * PostgreSQL: TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), a fresh schema, dropped
+ * afterwards; skipped with a note if unreachable.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import SqliteDatabase from "better-sqlite3";
+import pg from "pg";
+import { systemClock } from "../src/core/clock.js";
+import { MemoryOtpSender } from "../src/cloud/accounts/otp-sender.js";
+import { openDatabase, type CloudDb } from "../src/cloud/db/open.js";
+import { buildServer } from "../src/cloud/http/server.js";
+import { checkLedgerInvariants } from "../src/cloud/ledger/invariants.js";
+import { transitFloatSource } from "../src/cloud/transit/float.js";
+import type { Operation, OperationResult } from "../src/cloud/tsm/wire.js";
+import {
+  type CloudClient,
+  PHONE_PACKAGES,
+  VirtualPhone,
+  Wallet,
+  resolveModel,
+  runOperations,
+} from "../src/device/index.js";
+import { openTransitCard } from "../src/device/transit.js";
+import { type SecureElement, loadSecureElement } from "../src/se/index.js";
+import { fmt, summarise, table, type Timing } from "./stats.js";
+
+const PG_URL = process.env["TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
+const CLIENTS = 32;
+const TOPUPS = 2000;
+const WARMUP = 64;
+const AMOUNT = 1000;
+const PRODUCTS = ["tu-jingjinji", "shanghai", "shenzhen-tong", "wuhan-tong"];
+const ROOT = new URL("..", import.meta.url).pathname;
+
+interface Run {
+  timing: Timing;
+  perSecond: number;
+}
+
+interface Target {
+  name: string;
+  env: Record<string, string>;
+  open(): Promise<CloudDb>;
+  remove(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function serve(target: Target, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve"], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      HOME: process.env["HOME"] ?? "",
+      NODE_ENV: "development",
+      LOG_LEVEL: "warn",
+      PORT: String(port),
+      ...target.env,
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill("SIGKILL");
+  throw new Error("tapwallet serve did not start");
+}
+
+interface Client {
+  client: CloudClient;
+  se: SecureElement;
+  cardId: string;
+  accountId: string;
+  productId: string;
+  deviceFingerprint: string;
+}
+
+/** Phones with a card each, made through an in-process server on the same database and port. */
+async function phones(target: Target, port: number, dir: string): Promise<Client[]> {
+  const db = await target.open();
+  const otp = new MemoryOtpSender();
+  const app = await buildServer({
+    db,
+    clock: systemClock,
+    otpSender: otp,
+    otpPepper: "tapwallet-development-otp-pepper",
+    janitor: false,
+    webRoot: false,
+    policy: {
+      otpRequestsPerIp: { limit: 100_000, windowMs: 60_000 },
+      signInsPerIp: { limit: 100_000, windowMs: 60_000 },
+    },
+  });
+  const url = await app.listen({ port, host: "127.0.0.1" });
+  try {
+    const out: Client[] = [];
+    for (let i = 0; i < CLIENTS; i++) {
+      const mobile = `1360000${String(i).padStart(4, "0")}`;
+      const phone = VirtualPhone.create(join(dir, `p${i}`), {
+        name: `bench-${i}`,
+        model: resolveModel("小米9"),
+        region: "CN",
+      });
+      const wallet = new Wallet(phone);
+      await wallet.requestCode(mobile, url);
+      await wallet.signIn(mobile, otp.last(mobile)!, url);
+      await wallet.register();
+      const productId = PRODUCTS[i % PRODUCTS.length]!;
+      const { card } = await openTransitCard(wallet, { productId, firstTopUp: 1000, channel: "wechat" });
+      const device = await db.db
+        .selectFrom("devices")
+        .select("key_fingerprint")
+        .where("id", "=", phone.cloud!.deviceId!)
+        .executeTakeFirstOrThrow();
+      const image = JSON.parse(readFileSync(join(phone.dir, "se.json"), "utf8")) as unknown;
+      out.push({
+        client: wallet.client(),
+        se: loadSecureElement(image as Parameters<typeof loadSecureElement>[0], { packages: PHONE_PACKAGES }),
+        cardId: card.id,
+        accountId: phone.cloud!.accountId!,
+        productId,
+        deviceFingerprint: device.key_fingerprint,
+      });
+    }
+    return out;
+  } finally {
+    await app.close();
+    await db.close();
+  }
+}
+
+/** Runs `total` operations from `clients` loops (operation i on client i % clients, in order); times each. */
+async function drive(
+  clients: number,
+  total: number,
+  op: (i: number, client: number) => Promise<void>,
+): Promise<Run> {
+  const times: number[] = [];
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      for (let i = client; i < total; i += clients) {
+        const t = performance.now();
+        await op(i, client);
+        times.push((performance.now() - t) * 1000);
+      }
+    }),
+  );
+  return { timing: summarise(times), perSecond: total / ((performance.now() - start) / 1000) };
+}
+
+/** One top-up, the phone's side of the protocol (src/device/transit.ts without its retries). */
+async function topUp(c: Client, requestId: string): Promise<void> {
+  const post = <T>(path: string, body: unknown) =>
+    c.client.request<T>("POST", `/api/v1/transit/${path}`, "device", body);
+  try {
+    const s = await post<{ topup: { id: string }; challenge: { id: string; operations: Operation[] } }>(
+      `cards/${c.cardId}/topups`,
+      { requestId, amount: AMOUNT, channel: "wechat" },
+    );
+    const answers: OperationResult[] = runOperations(c.se, s.challenge.operations);
+    const a = await post<{ operations: Operation[] }>(`topups/${s.topup.id}/authorise`, {
+      challengeId: s.challenge.id,
+      results: answers,
+    });
+    const done = await post<{ topup: { state: string } }>(`topups/${s.topup.id}/confirm`, {
+      results: runOperations(c.se, a.operations),
+    });
+    if (done.topup.state !== "completed") throw new Error(`top-up ${requestId} ${done.topup.state}`);
+  } finally {
+    c.se.host.reset();
+  }
+}
+
+const topUps = (clients: Client[], tag: string, total: number) =>
+  drive(clients.length, total, (i, c) => topUp(clients[c]!, `${tag}-${i}-bench`));
+
+// ---- the same writes, raw -----------------------------------------------------------------------------
+
+/** The statements of one top-up's three transactions, as [sql, params] per transaction. */
+function rawWrites(c: Client, tag: string, i: number, dollar: boolean): [string, unknown[]][][] {
+  const now = Date.now();
+  const id = `${tag}_${i}`;
+  let n = 0;
+  const q = (sql: string): string => (dollar ? sql.replace(/\?/g, () => `$${++n}`) : sql);
+  const stmt = (sql: string, params: unknown[]): [string, unknown[]] => {
+    n = 0;
+    return [q(sql), params];
+  };
+  const nonce = (k: number) =>
+    stmt("insert into signature_nonces (key_fingerprint, nonce, expires_at) values (?, ?, ?)", [
+      c.deviceFingerprint,
+      `${id}_n${k}`,
+      now + 600_000,
+    ]);
+  const funding = `funding:${c.accountId}:wechat`;
+  const float = `float:${c.productId}`;
+  const transfer = (key: string, debit: string, credit: string) => [
+    stmt(
+      "insert into ledger_transfers (id, idempotency_key, kind, fingerprint, metadata, created_at) values (?, ?, 'transit.raw', '', '{}', ?)",
+      [`x${key}`, key, now],
+    ),
+    stmt(
+      "insert into ledger_entries (transfer_id, account_id, amount, created_at) values (?, ?, ?, ?), (?, ?, ?, ?)",
+      [`x${key}`, debit, AMOUNT, now, `x${key}`, credit, -AMOUNT, now],
+    ),
+    stmt("update ledger_accounts set debits_posted = debits_posted + ? where id = ?", [AMOUNT, debit]),
+    stmt("update ledger_accounts set credits_posted = credits_posted + ? where id = ?", [AMOUNT, credit]),
+  ];
+  return [
+    [
+      nonce(1),
+      stmt(
+        "insert into transit_topups (id, account_id, card_id, request_id, amount, channel, state, attempts, failure, created_at, updated_at, completed_at) values (?, ?, ?, ?, ?, 'wechat', 'pending', 0, null, ?, ?, null)",
+        [`t${id}`, c.accountId, c.cardId, `r${id}`, AMOUNT, now, now],
+      ),
+      stmt(
+        "insert into transit_challenges (id, card_id, purpose, topup_id, terminal, amount, card_seq, prove_loads, \"full\", created_at, answered_at) values (?, ?, 'topup', ?, '000112345678', ?, 0, '[]', 0, ?, null)",
+        [`c${id}`, c.cardId, `t${id}`, AMOUNT, now],
+      ),
+    ],
+    [
+      nonce(2),
+      stmt("update transit_challenges set answered_at = ? where id = ?", [now, `c${id}`]),
+      stmt(
+        "insert into transit_loads (id, topup_id, card_id, seq, atc, atc_slot, amount, terminal, balance_before, key_version, algorithm_id, random, mac1, date4, time3, mac2, challenge_id, state, proof, tac, created_at, resolved_at) values (?, ?, ?, 0, 0, null, ?, '000112345678', 0, 1, 0, '00000000', '00000000', '20260301', '080000', '00000000', ?, 'authorised', null, null, ?, null)",
+        [`l${id}`, `t${id}`, c.cardId, AMOUNT, `c${id}`, now],
+      ),
+      stmt(
+        "update transit_cards set load_seq = load_seq + 1, inflight_load_id = ?, updated_at = ? where id = ?",
+        [`l${id}`, now, c.cardId],
+      ),
+      stmt("update transit_topups set state = 'authorised', attempts = 1, updated_at = ? where id = ?", [
+        now,
+        `t${id}`,
+      ]),
+      ...transfer(`${id}:payin`, "channel:wechat", funding),
+      ...transfer(`${id}:fund`, funding, float),
+    ],
+    [
+      nonce(3),
+      stmt(
+        "update transit_loads set state = 'completed', proof = 'tac', tac = '00000000', resolved_at = ? where id = ?",
+        [now, `l${id}`],
+      ),
+      stmt(
+        "update transit_cards set balance = balance + ?, online_atc = online_atc + 1, inflight_load_id = null, seen_balance = ?, seen_online_atc = 0, seen_at = ?, updated_at = ? where id = ?",
+        [AMOUNT, AMOUNT, now, now, c.cardId],
+      ),
+      stmt("update transit_topups set state = 'completed', completed_at = ?, updated_at = ? where id = ?", [
+        now,
+        now,
+        `t${id}`,
+      ]),
+      stmt(
+        "insert into notification_counters (account_id, last_seq) values (?, 1) on conflict (account_id) do update set last_seq = notification_counters.last_seq + 1",
+        [c.accountId],
+      ),
+      stmt(
+        "insert into notifications (account_id, seq, type, payload, created_at) values (?, (select last_seq from notification_counters where account_id = ?), 'transit.raw', '{}', ?)",
+        [c.accountId, c.accountId, now],
+      ),
+    ],
+  ];
+}
+
+function sqliteRaw(file: string, clients: Client[], tag: string, total: number): Run {
+  const raw = new SqliteDatabase(file);
+  raw.pragma("journal_mode = WAL");
+  raw.pragma("synchronous = full");
+  raw.pragma("busy_timeout = 5000");
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  const run = raw.transaction((stmts: [string, unknown[]][]) => {
+    for (const [sql, params] of stmts) {
+      let s = cache.get(sql);
+      if (!s) cache.set(sql, (s = raw.prepare(sql)));
+      s.run(...params);
+    }
+  });
+  const times: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const t = performance.now();
+    for (const tx of rawWrites(clients[i % clients.length]!, tag, i, false)) run.immediate(tx);
+    times.push((performance.now() - t) * 1000);
+  }
+  const seconds = (performance.now() - start) / 1000;
+  raw.close();
+  return { timing: summarise(times), perSecond: total / seconds };
+}
+
+async function postgresRaw(schema: string, clients: Client[], tag: string, total: number): Promise<Run> {
+  const pool = new pg.Pool({ connectionString: PG_URL, max: 10, options: `-c search_path=${schema}` });
+  try {
+    return await drive(clients.length, total, async (i, c) => {
+      for (const tx of rawWrites(clients[c]!, tag, i, true)) {
+        const conn = await pool.connect();
+        try {
+          await conn.query("begin");
+          for (const [sql, params] of tx) await conn.query(sql, params);
+          await conn.query("commit");
+        } catch (e) {
+          await conn.query("rollback");
+          throw e;
+        } finally {
+          conn.release();
+        }
+      }
+    });
+  } finally {
+    await pool.end();
+  }
+}
+
+async function pgReachable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+export async function run(): Promise<void> {
+  console.log(
+    `transit top-ups through tapwallet serve: ${CLIENTS} phones at once (one card each), n=${TOPUPS}; ` +
+      "raw: the same rows, bare driver, 3 transactions per top-up",
+  );
+  const targets: Target[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "tw-bench-topup-"));
+  targets.push({
+    name: "sqlite (full)",
+    env: { DATA_DIR: join(dir, "db") },
+    open: () => openDatabase({ dataDir: join(dir, "db") }),
+    remove: async () => {},
+  });
+  if (await pgReachable()) {
+    const schema = `tw_bench_${randomBytes(4).toString("hex")}`;
+    targets.push({
+      name: "postgres",
+      env: { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema },
+      open: () => openDatabase({ databaseUrl: PG_URL, schema }),
+      async remove() {
+        const db = await openDatabase({ databaseUrl: PG_URL, schema });
+        await db.db.schema.dropSchema(schema).ifExists().cascade().execute();
+        await db.close();
+      },
+    });
+  }
+  const rows: (string | number)[][] = [];
+  const ratios: string[] = [];
+  const record = (backend: string, what: string, r: Run) =>
+    rows.push([backend, what, fmt(r.perSecond, 0), fmt(r.timing.p50 / 1000, 1), fmt(r.timing.p99 / 1000, 1)]);
+  try {
+    for (const [k, target] of targets.entries()) {
+      const port = await freePort();
+      const clients = await phones(target, port, join(dir, `phones-${k}`));
+      const server = await serve(target, port);
+      let cloudRun: Run;
+      try {
+        await topUps(clients, "warm", WARMUP);
+        cloudRun = await topUps(clients, "run", TOPUPS);
+      } finally {
+        server.kill("SIGTERM");
+        await new Promise((r) => server.once("exit", r));
+      }
+      const db = await target.open();
+      const report = await db.db
+        .transaction()
+        .execute((trx) => checkLedgerInvariants(trx, [transitFloatSource]));
+      await db.close();
+      const rawRun =
+        target.name === "postgres"
+          ? await (async () => {
+              const schema = target.env["DATABASE_SCHEMA"]!;
+              await postgresRaw(schema, clients, "rawwarm", WARMUP);
+              return postgresRaw(schema, clients, "raw", TOPUPS);
+            })()
+          : (sqliteRaw(join(dir, "db", "tapwallet.sqlite"), clients, "rawwarm", WARMUP),
+            sqliteRaw(join(dir, "db", "tapwallet.sqlite"), clients, "raw", TOPUPS));
+      record(target.name, "cloud top-up (3 requests)", cloudRun);
+      record(target.name, "raw driver, same rows", rawRun);
+      ratios.push(
+        `${target.name}: ${fmt(cloudRun.perSecond, 0)} top-ups/s = ${fmt((100 * cloudRun.perSecond) / rawRun.perSecond, 1)}% ` +
+          `of the raw ${fmt(rawRun.perSecond, 0)}/s (ratio 1 : ${fmt(rawRun.perSecond / cloudRun.perSecond, 1)}); ` +
+          `ledger invariants after the run: ${report.ok ? "ok" : "VIOLATED"}`,
+      );
+    }
+  } finally {
+    for (const t of targets) await t.remove();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (targets.length === 1)
+    ratios.push(`postgres: not reachable at ${PG_URL.replace(/:[^:@/]*@/, "@")}; skipped`);
+  table(["database", "path", "top-ups/s", "p50 ms", "p99 ms"], rows);
+  for (const r of ratios) console.log(r);
+}
