@@ -59,6 +59,23 @@ interface Run {
   perSecond: number;
 }
 
+/** What `npm run bench` collects for its summary (bench/report.ts `RateFigure` / `UnavailableFigure`). */
+type TopUpFigure =
+  | {
+      kind: "rate";
+      op: "top-up";
+      database: "sqlite" | "postgres";
+      via: string;
+      clients: number;
+      n: number;
+      perSecond: number;
+      p50Us: number;
+      p99Us: number;
+      raw: { perSecond: number; p50Us: number; p99Us: number };
+      invariantsOk: boolean;
+    }
+  | { kind: "unavailable"; scope: string; reason: string };
+
 interface Target {
   name: string;
   env: Record<string, string>;
@@ -360,7 +377,8 @@ async function pgReachable(): Promise<boolean> {
   }
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<TopUpFigure[]> {
+  const figures: TopUpFigure[] = [];
   console.log(
     `transit top-ups through tapwallet serve: ${CLIENTS} phones at once (one card each), n=${TOPUPS}; ` +
       "raw: the same rows, bare driver, 3 transactions per top-up",
@@ -417,6 +435,19 @@ export async function run(): Promise<void> {
             })()
           : (sqliteRaw(join(dir, "db", "tapwallet.sqlite"), clients, "rawwarm", WARMUP),
             sqliteRaw(join(dir, "db", "tapwallet.sqlite"), clients, "raw", TOPUPS));
+      figures.push({
+        kind: "rate",
+        op: "top-up",
+        database: target.name === "postgres" ? "postgres" : "sqlite",
+        via: `tapwallet serve over HTTP, ${CLIENTS} phones`,
+        clients: CLIENTS,
+        n: TOPUPS,
+        perSecond: cloudRun.perSecond,
+        p50Us: cloudRun.timing.p50,
+        p99Us: cloudRun.timing.p99,
+        raw: { perSecond: rawRun.perSecond, p50Us: rawRun.timing.p50, p99Us: rawRun.timing.p99 },
+        invariantsOk: report.ok,
+      });
       record(target.name, "cloud top-up (3 requests)", cloudRun);
       record(target.name, "raw driver, same rows", rawRun);
       ratios.push(
@@ -429,8 +460,12 @@ export async function run(): Promise<void> {
     for (const t of targets) await t.remove();
     rmSync(dir, { recursive: true, force: true });
   }
-  if (targets.length === 1)
-    ratios.push(`postgres: not reachable at ${PG_URL.replace(/:[^:@/]*@/, "@")}; skipped`);
+  if (targets.length === 1) {
+    const reason = `PostgreSQL not reachable at ${PG_URL.replace(/:[^:@/]*@/, "@")}`;
+    ratios.push(`postgres: ${reason}; skipped`);
+    figures.push({ kind: "unavailable", scope: "rate:top-up:postgres", reason });
+  }
   table(["database", "path", "top-ups/s", "p50 ms", "p99 ms"], rows);
   for (const r of ratios) console.log(r);
+  return figures;
 }
