@@ -31,6 +31,7 @@ import {
   sync,
 } from "../test/cloud-tsp-harness.js";
 import type { TestCard } from "../src/cloud/issuer/test-cards.js";
+import type { Figure } from "./report.js";
 import { fmt, summarise, table, type Timing } from "./stats.js";
 
 const CLIENTS = 32;
@@ -298,7 +299,8 @@ async function postgresRaw(schema: string, w: World, tag: string, total: number)
   }
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figure[]> {
+  const figures: Figure[] = [];
   const total = CLIENTS * 2 * MEASURED_PER_TOKEN;
   console.log(
     `card authorisations through POST /api/v1/issuer/authorisations (injected), ${CLIENTS} concurrent clients, ` +
@@ -312,6 +314,11 @@ export async function run(): Promise<void> {
   for (const backend of [sqliteBackend, postgresBackend]) {
     if (backend.skip) {
       ratios.push(`postgres: not reachable at ${PG_URL.replace(/:[^:@/]*@/, "@")}; skipped`);
+      figures.push({
+        kind: "unavailable",
+        scope: "rate:authorisation:postgres",
+        reason: `PostgreSQL not reachable at ${PG_URL.replace(/:[^:@/]*@/, "@")}`,
+      });
       continue;
     }
     const w = await setUp(backend);
@@ -327,6 +334,19 @@ export async function run(): Promise<void> {
       const name = backend.name === "sqlite" ? "sqlite (full sync)" : "postgres";
       record(name, `authorisation endpoint (${auth.approved}/${total} approved)`, auth);
       record(name, "raw driver, same rows", raw);
+      figures.push({
+        kind: "rate",
+        op: "authorisation",
+        database: backend.name === "sqlite" ? "sqlite" : "postgres",
+        via: "POST /api/v1/issuer/authorisations, injected",
+        clients: CLIENTS,
+        n: total,
+        perSecond: auth.perSecond,
+        p50Us: auth.timing.p50,
+        p99Us: auth.timing.p99,
+        raw: { perSecond: raw.perSecond, p50Us: raw.timing.p50, p99Us: raw.timing.p99 },
+        invariantsOk: report.ok,
+      });
       ratios.push(
         `${name}: ${fmt(auth.perSecond, 0)} authorisations/s = ${fmt((100 * auth.perSecond) / raw.perSecond, 0)}% ` +
           `of the raw ${fmt(raw.perSecond, 0)}/s (ratio 1 : ${fmt(raw.perSecond / auth.perSecond, 1)}; ` +
@@ -338,4 +358,5 @@ export async function run(): Promise<void> {
   }
   table(["database", "path", "per second", "p50 ms", "p99 ms"], rows);
   for (const r of ratios) console.log(r);
+  return figures;
 }

@@ -29,6 +29,7 @@ import { Ledger } from "../src/cloud/ledger/service.js";
 import { cloudModules } from "../src/cloud/modules.js";
 import { resolvePolicy } from "../src/cloud/policy.js";
 import { systemRng } from "../src/cloud/random.js";
+import type { Figure } from "./report.js";
 import { fmt, summarise, table, type Timing } from "./stats.js";
 
 const PG_URL = process.env["TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -208,7 +209,22 @@ async function pgReachable(): Promise<boolean> {
   }
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const figure = (database: "sqlite" | "postgres", via: string, r: Run, raw: Run, ok: boolean) =>
+    figures.push({
+      kind: "rate",
+      op: "ledger posting",
+      database,
+      via,
+      clients: CLIENTS,
+      n: POSTINGS,
+      perSecond: r.perSecond,
+      p50Us: r.timing.p50,
+      p99Us: r.timing.p99,
+      raw: { perSecond: raw.perSecond, p50Us: raw.timing.p50, p99Us: raw.timing.p99 },
+      invariantsOk: ok,
+    });
   console.log(
     `ledger postings (3 entries: funding → float + fee), ${CLIENTS} concurrent clients, ${PRODUCTS} shared floats, n=${POSTINGS}`,
   );
@@ -233,6 +249,8 @@ export async function run(): Promise<void> {
       const name = `sqlite (${sync})`;
       record(name, "ledger.post", viaLedger);
       record(name, "raw driver, same rows", raw);
+      if (sync === "full")
+        figure("sqlite", "Ledger.post in process, synchronous=full", viaLedger, raw, report.ok);
       ratios.push(
         `${name}: ledger ${fmt(viaLedger.perSecond, 0)}/s = ${fmt((100 * viaLedger.perSecond) / raw.perSecond, 0)}% of raw ${fmt(raw.perSecond, 0)}/s (invariants after the ledger run: ${report.ok ? "ok" : "VIOLATED"})`,
       );
@@ -253,6 +271,7 @@ export async function run(): Promise<void> {
       const raw = await postgresRaw(schema, "pg", POSTINGS);
       record("postgres", "ledger.post", viaLedger);
       record("postgres", "raw driver, same rows", raw);
+      figure("postgres", "Ledger.post in process", viaLedger, raw, report.ok);
       ratios.push(
         `postgres: ledger ${fmt(viaLedger.perSecond, 0)}/s = ${fmt((100 * viaLedger.perSecond) / raw.perSecond, 0)}% of raw ${fmt(raw.perSecond, 0)}/s (invariants: ${report.ok ? "ok" : "VIOLATED"})`,
       );
@@ -262,8 +281,14 @@ export async function run(): Promise<void> {
     }
   } else {
     ratios.push(`postgres: not reachable at ${PG_URL.replace(/:[^:@/]*@/, "@")}; skipped`);
+    figures.push({
+      kind: "unavailable",
+      scope: "rate:ledger posting:postgres",
+      reason: `PostgreSQL not reachable at ${PG_URL.replace(/:[^:@/]*@/, "@")}`,
+    });
   }
 
   table(["database", "path", "postings/s", "p50 ms", "p99 ms"], rows);
   for (const r of ratios) console.log(r);
+  return figures;
 }

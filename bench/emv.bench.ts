@@ -28,7 +28,8 @@ import { MemoryLink } from "../src/nfc/memory.js";
 import { TracingLink } from "../src/nfc/trace.js";
 import { SecureElement } from "../src/se/secure-element.js";
 import { seededRandom } from "../src/se/testing/random.js";
-import { fmt, table, timeIt } from "./stats.js";
+import type { TapFigure } from "./report.js";
+import { type Timing, fmt, table, timeIt } from "./stats.js";
 
 const FUNDING_PAN = "6217000000123456786";
 
@@ -71,7 +72,7 @@ async function world(floorLimit: number) {
   return { clock, random, issuer, se, config, link: new MemoryLink(se), token };
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<TapFigure[]> {
   // ---- POS ⇄ phone ----------------------------------------------------------------------------------------
   const online = await world(0);
   const env = { clock: online.clock, random: online.random };
@@ -145,6 +146,32 @@ export async function run(): Promise<void> {
     ],
   );
 
+  const figure = (
+    tap: TapFigure["tap"],
+    key: string,
+    label: string,
+    t: Timing,
+    apdus: typeof onlineApdus,
+  ): TapFigure => ({
+    kind: "tap",
+    tap,
+    key,
+    label,
+    transport: "memory",
+    n: t.n,
+    p50Us: t.p50,
+    p99Us: t.p99,
+    exchanges: apdus.length,
+    unit: "APDUs",
+    air106Us: bound(apdus),
+    air848Us: airTime(apdus, { bitRate: 848 }).totalUs,
+  });
+  const figures = [
+    figure("qpboc-online", "kernel", "POS to online request (PPSE, SELECT, GPO)", k, onlineApdus),
+    figure("qpboc-online", "issuer-arpc", "payment with local issuer + ARPC", f, onlineWithArpc),
+    figure("qpboc-fdda", "fdda", "offline approval, fDDA v01 + READ RECORDs", o, offlineApdus),
+  ];
+
   // ---- issuer ------------------------------------------------------------------------------------------------
   // Genuine requests from the phone, each with its own ATC, captured as the POS sends them.
   const captured: AuthorisationRequest[] = [];
@@ -208,4 +235,5 @@ export async function run(): Promise<void> {
       [`authorisation (${captured.length} genuine requests)`, fmt(authPerSecond, 0), "+ ARPC, store, vault"],
     ],
   );
+  return figures;
 }

@@ -29,6 +29,7 @@ import { doorFieldCard } from "../src/mifare/phone.js";
 import { PpseTestCard, SELECT_PPSE } from "../test/pcsc-doubles.js";
 import { phoneWorld } from "../test/pcsc-phone.js";
 import { lockVpcdSlot, onVpcd } from "../test/pcsc-stack.js";
+import type { Figure } from "./report.js";
 import { type Timing, fmt, summarise, table, timeIt } from "./stats.js";
 
 const SETUP = fileURLToPath(new URL("../scripts/setup-pcsc.sh", import.meta.url));
@@ -89,6 +90,11 @@ interface TapRow {
   stack: Timing;
   apdus?: number;
   budget?: string;
+  /** Its row in `npm run bench`'s summary (bench/report.ts keys and tap types). */
+  figure?: {
+    tap: "transit-gate" | "compound-purchase" | "qpboc-online" | "qpboc-fdda" | "door-open";
+    key: string;
+  };
 }
 const taps: TapRow[] = [];
 
@@ -146,6 +152,7 @@ async function gateTaps(n: number): Promise<void> {
       stack: summarise(stack.entry),
       apdus: apdus.entry,
       budget: "300 ms (transit)",
+      figure: { tap: "transit-gate", key: "t-union-entry" },
     },
     {
       what: "  … field on → outcome",
@@ -159,6 +166,7 @@ async function gateTaps(n: number): Promise<void> {
       stack: summarise(stack.exit),
       apdus: apdus.exit,
       budget: "300 ms (transit)",
+      figure: { tap: "compound-purchase", key: "t-union-exit" },
     },
     {
       what: "  … field on → outcome",
@@ -188,10 +196,13 @@ function counting(link: Link): { link: Link; sent: () => number } {
   };
 }
 
-/** A QuickPass payment approved online by the local issuer host (ARQC, ARPC checked by the card). */
-async function posPayments(n: number): Promise<void> {
+/**
+ * A QuickPass payment approved online by the local issuer host (ARQC, ARPC checked by the card), or with
+ * `offline` approved by the card's fDDA under the floor limit.
+ */
+async function posPayments(n: number, offline = false): Promise<void> {
   const w = await phoneWorld();
-  const pos = w.pos();
+  const pos = w.pos(offline ? { floorLimit: 300_00 } : {});
   const run = async (link: Link, count: number) => {
     const t: number[] = [];
     for (let i = 0; i < count + 3; i++) {
@@ -208,11 +219,14 @@ async function posPayments(n: number): Promise<void> {
   await run(c.link, 0); // three payments, to count their APDUs
   const stack = await onVpcd(phoneFieldIcc(w.se), ({ link }) => run(link, n), { link: { timeoutMs: 2000 } });
   taps.push({
-    what: "QuickPass payment, online (tap → issuer → ARPC)",
+    what: offline
+      ? "QuickPass payment, offline (fDDA, READ RECORDs)"
+      : "QuickPass payment, online (tap → issuer → ARPC)",
     memory,
     stack,
     apdus: c.sent() / 3,
     budget: "500 ms card interaction (qPBOC)",
+    figure: offline ? { tap: "qpboc-fdda", key: "fdda" } : { tap: "qpboc-online", key: "issuer-arpc" },
   });
 }
 
@@ -247,6 +261,7 @@ async function doorOpens(n: number): Promise<void> {
     memory: summarise(memTimes),
     stack,
     apdus,
+    figure: { tap: "door-open", key: "door-sector" },
   });
 }
 
@@ -267,15 +282,21 @@ function loopbackQuickack(on: boolean): boolean {
   }
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figure[]> {
   const icc = new ContactlessIcc(new PpseTestCard());
   icc.insert();
   row("in-memory: card.process via the bridge's ICC", await timeIt(() => icc.transmit(SELECT_PPSE), 20_000));
   row("vpcd framing over loopback TCP (no pcscd)", await rawFraming(5000));
 
   const stackUp = existsSync(pcscdSocketPath());
+  const figures: Figure[] = [];
   if (!stackUp) {
     console.log("PC/SC stack absent (no pcscd): run sudo bash scripts/setup-pcsc.sh for the pcscd/vpcd rows");
+    figures.push({
+      kind: "unavailable",
+      scope: "pcsc",
+      reason: "no pcscd running (sudo bash scripts/setup-pcsc.sh)",
+    });
   } else {
     // Holding vpcd's slot (test files take it too) while pcscd restarts and while we measure.
     const unlock = await lockVpcdSlot();
@@ -305,6 +326,7 @@ export async function run(): Promise<void> {
     }
     await gateTaps(100);
     await posPayments(50);
+    await posPayments(50, true);
     await doorOpens(100);
   }
 
@@ -319,4 +341,16 @@ export async function run(): Promise<void> {
       taps.map((t) => [t.what, t.apdus ?? "", ms(t.memory), `${ms(t.stack)} (${t.stack.n})`, t.budget ?? ""]),
     );
   }
+  for (const t of taps)
+    if (t.figure)
+      figures.push({
+        kind: "tap",
+        ...t.figure,
+        label: t.what,
+        transport: "pcsc",
+        n: t.stack.n,
+        p50Us: t.stack.p50,
+        p99Us: t.stack.p99,
+      });
+  return figures;
 }
