@@ -66,6 +66,11 @@ export class TransitCore {
     return fromHex(card.asn);
   }
 
+  /** Whether this process has seen the ledger account exist (then it still does: accounts are never deleted). */
+  known(id: string): boolean {
+    return this.opened.has(id);
+  }
+
   /**
    * Opens the ledger accounts a posting will touch. Run before the transaction that posts: opening commits
    * on its own (on SQLite the one connection is the transaction's while it runs).

@@ -88,12 +88,16 @@ export class TopUps {
 
   async start(p: DevicePrincipal, cardId: string, req: TopUpRequest): Promise<TopUpStep> {
     if (!isFundingChannel(req.channel)) throw transitErrors.unknownChannel();
-    const first = await this.core.ownCard(this.core.ctx.db.db, p.accountId, cardId);
-    const product = this.core.product(first);
-    if (!amountInRange(product, req.amount)) throw transitErrors.amountOutOfRange(product);
-    await this.core.openAccounts(paymentAccounts(p.accountId, req.channel, product.id));
+    if (!this.core.known(transitAccounts.funding(p.accountId, req.channel))) {
+      // The first top-up through this channel (in this process): make sure its ledger accounts exist. A
+      // card's float exists from its opening on.
+      const first = await this.core.ownCard(this.core.ctx.db.db, p.accountId, cardId);
+      await this.core.openAccounts(paymentAccounts(p.accountId, req.channel, first.product_id));
+    }
     return transaction(this.core.ctx.db.db, async (trx) => {
       const card = await this.core.ownCard(trx, p.accountId, cardId);
+      const product = this.core.product(card);
+      if (!amountInRange(product, req.amount)) throw transitErrors.amountOutOfRange(product);
       let topup = await trx
         .selectFrom("transit_topups")
         .selectAll()
@@ -118,17 +122,20 @@ export class TopUps {
           completed_at: null,
         };
         // A racing request with the same id that got in first wins; we then read its row.
-        await trx
+        const inserted = await trx
           .insertInto("transit_topups")
           .values(row)
           .onConflict((oc) => oc.columns(["account_id", "request_id"]).doNothing())
-          .execute();
-        topup = await trx
-          .selectFrom("transit_topups")
-          .selectAll()
-          .where("account_id", "=", p.accountId)
-          .where("request_id", "=", req.requestId)
-          .executeTakeFirstOrThrow();
+          .returning("id")
+          .executeTakeFirst();
+        topup = inserted
+          ? row
+          : await trx
+              .selectFrom("transit_topups")
+              .selectAll()
+              .where("account_id", "=", p.accountId)
+              .where("request_id", "=", req.requestId)
+              .executeTakeFirstOrThrow();
       }
       if (topup.card_id !== card.id || topup.amount !== req.amount || topup.channel !== req.channel)
         throw transitErrors.idempotencyConflict();
@@ -162,7 +169,9 @@ export class TopUps {
       if (card.state !== "active") return { error: transitErrors.cardNotActive(card.state) };
 
       const proof = await this.loads.applyChallenge(trx, card, ch, results);
-      topup = await this.topupRow(trx, p.accountId, topupId);
+      // A load the proof settled may have been this top-up's own.
+      if (proof.completed.length + proof.reversed.length > 0)
+        topup = await this.topupRow(trx, p.accountId, topupId);
       if (topup.state === "completed" || topup.state === "failed")
         return { value: { topup: topUpView(topup), operations: null } };
       if (!proof.selected) return { error: transitErrors.cardAnswerInvalid("applet_not_selected") };
@@ -333,7 +342,17 @@ export class TopUps {
         const tac: Bytes = answer.data;
         if (this.loads.tacChecks(card, load, tac)) {
           await this.loads.complete(trx, card, load, "tac", tac);
-          return { topup: topUpView(await this.topupRow(trx, p.accountId, topupId)), retry: false };
+          const now = this.core.now();
+          return {
+            topup: topUpView({
+              ...topup,
+              state: "completed",
+              completed_at: now,
+              updated_at: now,
+              failure: null,
+            }),
+            retry: false,
+          };
         }
       }
       return { topup: topUpView(topup), retry: true };
