@@ -10,6 +10,7 @@
  *   phone default CARD | express CARD          default payment card / express transit card
  *   phone verify | unlock [--method fingerprint|passcode] | lock
  *   phone present --vpcd [HOST:PORT]           put the phone into vsmartcard's virtual PC/SC reader until Ctrl-C
+ *   phone open | topup | refund | transfer | transit   transit cards through the cloud (phone-transit.ts)
  *
  * The `door add` and `door open` subcommands (door.ts) use the same phones (`--phone NAME`, `--state DIR`);
  * `door open --pcsc [READER]` taps a card on a PC/SC reader instead.
@@ -40,6 +41,7 @@ import {
   phoneDir,
   resolveModel,
 } from "../../device/index.js";
+import { registerTransitPhoneCommands } from "./phone-transit.js";
 
 export interface PhoneSelector {
   name?: string;
@@ -432,6 +434,8 @@ export function register(program: Command): void {
       process.off("SIGTERM", stop);
     }
   });
+
+  registerTransitPhoneCommands(phone, { selector: selectorOptions, open: openPhone });
 }
 
 /**
