@@ -1,6 +1,7 @@
 /**
  * What the browser tests and the screenshot script share: a fresh build of the web app, a real cloud
- * server (API + that build, SQLite in a temporary DATA_DIR, a random port on 127.0.0.1, one-time codes
+ * server (API + that build + the phone and terminal simulator, as `npm start` serves them; SQLite and the
+ * simulated phones in a temporary DATA_DIR, a random port on 127.0.0.1, sign-in and bank one-time codes
  * kept in memory instead of printed), and Debian's chromium driven by playwright-core.
  *
  * Chromium: `/usr/bin/chromium` (apt package `chromium`; `.ci/run` installs it), or CHROMIUM_PATH.
@@ -13,7 +14,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import type { FastifyInstance } from "fastify";
+import { attachSimulator } from "../../src/cli/simulator.js";
 import { MemoryOtpSender } from "../../src/cloud/accounts/otp-sender.js";
+import { MemoryBankOtpSender } from "../../src/cloud/tsp/bank-otp.js";
 import { openDatabase, type CloudDb } from "../../src/cloud/db/open.js";
 import { buildServer } from "../../src/cloud/http/server.js";
 import type { CloudPolicy } from "../../src/cloud/policy.js";
@@ -59,6 +62,10 @@ export interface WalletServer {
   otp: MemoryOtpSender;
   /** The code last sent to `phone`, waiting briefly for it. */
   codeFor(phone: string): Promise<string>;
+  /** The bank's one-time codes, by the card's reserved mobile number. */
+  bankOtp: MemoryBankOtpSender;
+  /** The bank's code last sent to `phone` (a test card's reserved number). */
+  bankCodeFor(phone: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -69,6 +76,7 @@ export async function startWalletServer(
   const dataDir = mkdtempSync(join(tmpdir(), "tw-data-"));
   const db = await openDatabase({ dataDir });
   const otp = new MemoryOtpSender();
+  const bankOtp = new MemoryBankOtpSender();
   const app = await buildServer({
     db,
     otpSender: otp,
@@ -77,23 +85,29 @@ export async function startWalletServer(
     janitor: false,
     // Streams notice new events quickly in tests.
     policy: { notificationPollMs: 100, ...policy },
+    tsp: { bankOtpSender: bankOtp },
   });
+  // The development keys of `npm start` (acquirer, factory master, transit seed, a registered operator).
+  await attachSimulator(app, { dataDir, cloudUrl: "http://127.0.0.1", env: {} });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const address = app.server.address();
   if (typeof address !== "object" || !address) throw new Error("server has no address");
+  const waitFor = async (get: () => string | undefined, what: string) => {
+    for (let i = 0; i < 50; i++) {
+      const code = get();
+      if (code) return code;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no code was sent to ${what}`);
+  };
   return {
     url: `http://127.0.0.1:${address.port}`,
     app,
     db,
     otp,
-    async codeFor(phone) {
-      for (let i = 0; i < 50; i++) {
-        const code = otp.last(phone);
-        if (code) return code;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`no code was sent to ${phone}`);
-    },
+    bankOtp,
+    codeFor: (phone) => waitFor(() => otp.last(phone), phone),
+    bankCodeFor: (phone) => waitFor(() => bankOtp.last(phone), phone),
     async close() {
       await app.close();
       await db.close();

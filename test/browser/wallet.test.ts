@@ -1,14 +1,14 @@
 /**
  * The wallet in a real browser: Debian's chromium (playwright-core) against a real cloud server serving
- * a fresh build of the web app, on SQLite in a temporary DATA_DIR. One-time codes are read from the
- * server's in-memory sender. Skipped only when chromium is absent outside CI; in CI it must run.
+ * a fresh build of the web app and the phone simulator, on SQLite in a temporary DATA_DIR. One-time codes
+ * are read from the server's in-memory sender. Skipped only when chromium is absent outside CI; in CI it
+ * must run. Sign-in, the simulated phone and its refusals, languages, a lost phone, layout and keyboard use
+ * are here; the cards and the terminal simulator are in cards.test.ts.
  */
-import { webcrypto } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { ApiClient } from "../../web/src/api/client.js";
 import { createApi } from "../../web/src/api/endpoints.js";
-import { toBase64 } from "../../web/src/api/signing.js";
 import {
   buildWebApp,
   contrastRatio,
@@ -43,8 +43,12 @@ async function withBrowser(
 
 const alert = (page: Page) => page.getByRole("alert");
 
-async function goToPhoneScreen(page: Page, tab: RegExp = /^(手机|Phone)$/): Promise<void> {
-  await page.getByRole("navigation").getByRole("link", { name: tab }).click();
+async function goToPhoneScreen(page: Page): Promise<void> {
+  await page
+    .getByRole("navigation")
+    .getByRole("link", { name: /^(设置|Settings)$/ })
+    .click();
+  await page.getByRole("link", { name: /^(管理设备|Manage phones)$/ }).click();
   await page.getByRole("heading", { level: 1, name: /^(我的手机|My phone)$/ }).waitFor();
 }
 
@@ -90,68 +94,55 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
       await page.getByLabel("6 位验证码").fill(code);
       await page.getByRole("button", { name: "登录", exact: true }).click();
       await page.getByRole("heading", { level: 1, name: "卡包" }).waitFor();
-      await page.getByRole("heading", { name: "还没有卡片" }).waitFor();
-      await page.getByText("添加卡片前，请先把这台手机注册到你的账户。").waitFor();
+      await page.getByRole("heading", { name: "这台手机还没有设置" }).waitFor();
 
       await page.reload();
       await page.getByRole("heading", { level: 1, name: "卡包" }).waitFor();
     });
   });
 
-  it("registers this browser as a supported phone, shows it, and hears the cloud's live updates", async () => {
+  it("makes a simulated phone that registers with the account, shows it, and hears the cloud's live updates", async () => {
     const phone = nextNumber();
     await withBrowser(async (page) => {
       await signInThroughUi(page, server, phone);
-      await page.getByRole("link", { name: "注册这台手机" }).click();
+      await page.getByRole("link", { name: "设置模拟手机" }).click();
       await page.getByRole("heading", { level: 1, name: "我的手机" }).waitFor();
 
-      await page.getByLabel("机型").selectOption("sagit");
+      await page.getByLabel("机型", { exact: true }).selectOption("sagit");
       await page.getByLabel("地区").selectOption("CN");
       await page.getByLabel("设备名称").fill("我的小米6");
-      // Slow the binding down so its progress indication can be seen.
-      await page.route("**/api/v1/devices", async (route) => {
+      // Slow the factory down so its progress indication can be seen.
+      await page.route("**/sim/v1/phones", async (route) => {
         if (route.request().method() === "POST") await new Promise((r) => setTimeout(r, 700));
         await route.continue();
       });
-      await page.getByRole("button", { name: "注册这台手机" }).click();
-      await page.getByRole("status").filter({ hasText: "正在生成设备密钥并注册…" }).waitFor();
+      await page.getByRole("button", { name: "出厂并注册" }).click();
+      await page.getByRole("status").filter({ hasText: "正在出厂并注册到账户…" }).waitFor();
       await page.getByRole("progressbar", { name: "正在加载" }).waitFor();
 
       const thisPhone = page.getByRole("region", { name: "本机" });
       await thisPhone.waitFor();
       await thisPhone.getByText("小米6 (sagit)").waitFor();
+      await thisPhone.getByText("银行卡、交通卡（ISO-DEP）").waitFor();
       const myPhones = page.getByRole("region", { name: "账户下的设备" });
       await myPhones.getByText("我的小米6").waitFor();
       // The device.bound event arrives over the notification stream and is announced.
       await page.getByRole("status").filter({ hasText: "新设备已绑定：我的小米6" }).waitFor();
 
-      // A phone bound elsewhere on the same account appears live, without a reload.
+      // The lock screen and the user's verification are the phone's own.
+      await thisPhone.getByRole("button", { name: "锁屏" }).click();
+      await thisPhone.getByText("已锁屏：只有快捷交通卡会响应读卡器").waitFor();
+      await thisPhone.getByRole("button", { name: "指纹验证" }).click();
+      await thisPhone.getByText(/，用指纹$/).waitFor();
+      await thisPhone.getByRole("button", { name: "解锁" }).click();
+      await thisPhone.getByText("未锁屏").waitFor();
+
+      // A second phone, made from another session of the account, appears live; the app can show either.
       const other = await apiSession(phone);
-      const pair = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, [
-        "sign",
-        "verify",
-      ]);
-      const spki = toBase64(new Uint8Array(await webcrypto.subtle.exportKey("spki", pair.publicKey)));
-      await other.devices.bind(
-        {
-          model: "cepheus",
-          region: "CN",
-          publicKey: spki,
-          seId: "0123456789ABCDEF0123456789ABCDEF",
-          name: "书房的小米9",
-        },
-        {
-          signer: {
-            sign: async (d) =>
-              new Uint8Array(
-                await webcrypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, pair.privateKey, d),
-              ),
-            sha256: async (d) => new Uint8Array(await webcrypto.subtle.digest("SHA-256", d)),
-            randomBytes: (n) => webcrypto.getRandomValues(new Uint8Array(n)),
-          },
-        },
-      );
+      await other.sim.create({ model: "cepheus", region: "CN", name: "书房的小米9" });
       await myPhones.getByText("书房的小米9").waitFor();
+      await page.getByRole("button", { name: "显示 书房的小米9" }).click();
+      await thisPhone.getByText("小米9 (cepheus)").waitFor();
 
       await page.getByRole("navigation").getByRole("link", { name: "消息" }).click();
       const list = page.getByRole("list", { name: "消息列表，最新的在前" });
@@ -159,9 +150,9 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
       await list.getByText("新设备已绑定：我的小米6").waitFor();
       await page.getByText("实时更新已连接").waitFor();
 
-      // The binding survives a reload (key in IndexedDB) and the phone checks in, signed.
+      // The choice of phone survives a reload.
       await page.goto(`${server.url}/cards`);
-      await page.getByText("本机：我的小米6（小米6）").waitFor();
+      await page.getByText("本机：书房的小米9（小米9）").waitFor();
     });
   });
 
@@ -172,13 +163,13 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
 
       await page.getByLabel("机型", { exact: true }).selectOption("__other");
       await page.getByLabel("机型代号（Build.DEVICE）").fill("ginkgo");
-      await page.getByRole("button", { name: "注册这台手机" }).click();
+      await page.getByRole("button", { name: "出厂并注册" }).click();
       await expect.poll(() => alert(page).textContent()).toContain("该机型（ginkgo）不支持小米支付");
       expect(await alert(page).textContent()).toContain("支持的机型：小米 MIX、小米 MIX 2、");
 
       await page.getByLabel("机型", { exact: true }).selectOption("sagit");
       await page.getByLabel("地区").selectOption("HK");
-      await page.getByRole("button", { name: "注册这台手机" }).click();
+      await page.getByRole("button", { name: "出厂并注册" }).click();
       await expect
         .poll(() => alert(page).textContent())
         .toContain("小米支付仅在中国大陆提供服务，中国香港地区不在服务范围内");
@@ -188,14 +179,14 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
       await page.getByRole("radio", { name: "English" }).check();
       await goToPhoneScreen(page);
       await page.getByLabel("Region").selectOption("HK");
-      await page.getByRole("button", { name: "Register this phone" }).click();
+      await page.getByRole("button", { name: "Make and register" }).click();
       await expect
         .poll(() => alert(page).textContent())
         .toContain("Mi Pay is available in mainland China only; Hong Kong is outside the service area");
       await page.getByLabel("Model", { exact: true }).selectOption("__other");
       await page.getByLabel("Model code name (Build.DEVICE)").fill("ginkgo");
       await page.getByLabel("Region").selectOption("CN");
-      await page.getByRole("button", { name: "Register this phone" }).click();
+      await page.getByRole("button", { name: "Make and register" }).click();
       await expect
         .poll(() => alert(page).textContent())
         .toContain("This phone model (ginkgo) does not support Mi Pay");
@@ -232,21 +223,23 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
     });
   });
 
-  it("reports this phone lost: the cloud suspends it and the phone wipes its binding at once", async () => {
+  it("reports this phone lost from settings: the cloud suspends it and the phone wipes its cards at once", async () => {
     await withBrowser(async (page) => {
       await signInThroughUi(page, server, nextNumber());
       await goToPhoneScreen(page);
       await page.getByLabel("设备名称").fill("丢失的手机");
-      await page.getByRole("button", { name: "注册这台手机" }).click();
+      await page.getByRole("button", { name: "出厂并注册" }).click();
       await page.getByRole("region", { name: "本机" }).waitFor();
 
-      await page.getByRole("button", { name: "挂失 丢失的手机" }).click();
-      await page.getByText("挂失后，丢失的手机 上的所有卡片将被暂停").waitFor();
-      await page.getByRole("button", { name: "确认挂失" }).click();
-      await page.getByText("这台手机已被挂失，本机的卡片和绑定已清除。").waitFor();
-      await page.getByRole("heading", { name: "注册这台手机" }).waitFor();
+      await page.getByRole("navigation").getByRole("link", { name: "设置" }).click();
+      const lost = page.getByRole("region", { name: "手机丢失" });
+      await lost.getByRole("button", { name: "挂失这台手机" }).click();
+      await lost.getByText("挂失后，丢失的手机 上的所有卡片将被暂停").waitFor();
+      await lost.getByRole("button", { name: "确认挂失" }).click();
+      await lost.getByText("这台手机已挂失，手机上的卡片已被清除。").waitFor();
+      await goToPhoneScreen(page);
       await page.getByRole("region", { name: "账户下的设备" }).getByText("已挂失", { exact: true }).waitFor();
-      await page.getByRole("status").filter({ hasText: "已挂失 丢失的手机" }).first().waitFor();
+      await page.getByRole("status").filter({ hasText: "一台设备已挂失，其卡片已暂停" }).first().waitFor();
     });
   });
 
@@ -318,12 +311,23 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
       await page.keyboard.press("Enter");
       await page.getByRole("heading", { level: 1, name: "卡包" }).waitFor();
 
-      // Tab to the phone tab and open it with Enter.
-      const phoneTab = page.getByRole("navigation").getByRole("link", { name: "手机" });
+      // Tab to the terminal tab and open it with Enter; then on to the phone's set-up, also by keyboard.
+      const phoneTab = page.getByRole("navigation").getByRole("link", { name: "终端" });
       for (
         let i = 0;
         i < 20 &&
         !(await phoneTab.evaluate((e) => e === (globalThis as unknown as PageGlobal).document.activeElement));
+        i++
+      ) {
+        await page.keyboard.press("Tab");
+      }
+      await page.keyboard.press("Enter");
+      await page.getByRole("heading", { level: 1, name: "终端模拟器" }).waitFor();
+      const setUp = page.getByRole("link", { name: "设置模拟手机" });
+      for (
+        let i = 0;
+        i < 20 &&
+        !(await setUp.evaluate((e) => e === (globalThis as unknown as PageGlobal).document.activeElement));
         i++
       ) {
         await page.keyboard.press("Tab");
@@ -368,7 +372,7 @@ describe.skipIf(skipBrowserTests)("wallet web app in chromium", () => {
           ".panel .muted",
           ".field label",
           ".btn-primary",
-          ".tab-bar a[aria-current='page']",
+          ".tab-bar a[aria-current]",
           ".tab-bar a:not([aria-current])",
         ];
         return selectors.map((sel) => {

@@ -19,9 +19,11 @@ function fakeFetch(
 }
 
 describe("routes", () => {
-  it("fills and encodes path parameters under the API prefix", () => {
-    expect(routePath(ROUTES.getDevice, { deviceId: "dev_1/../x" })).toBe("/api/v1/devices/dev_1%2F..%2Fx");
-    expect(() => routePath(ROUTES.getDevice)).toThrow(/deviceId/);
+  it("fills and encodes path parameters under the API's or the simulator's prefix", () => {
+    expect(routePath(ROUTES.removeDevice, { deviceId: "dev_1/../x" })).toBe("/api/v1/devices/dev_1%2F..%2Fx");
+    expect(() => routePath(ROUTES.removeDevice)).toThrow(/deviceId/);
+    expect(routePath(ROUTES.simTap, { phoneId: "sim_0123" })).toBe("/sim/v1/phones/sim_0123/taps");
+    expect(routePath(ROUTES.transitProducts)).toBe("/api/v1/transit/products");
     expect(queryString({ after: 0, limit: 100, skip: undefined })).toBe("?after=0&limit=100");
   });
 });

@@ -1,10 +1,10 @@
 /**
- * The one place the web app talks HTTP to the cloud. `call(spec, …)` sends JSON, adds the session's bearer
- * token or the phone's request signature as the route asks, and turns every failure into an `ApiError`:
- * the server's `{error, message: {zh, en}}`, or a local code (`network_error`, `bad_response`) whose text
- * lives in the i18n dictionary. It also counts requests in flight, for the activity bar.
+ * The one place the web app talks HTTP to the server (the cloud's API and the simulator beside it).
+ * `call(spec, …)` sends JSON, adds the session's bearer token as the route asks, and turns every failure into
+ * an `ApiError`: the server's `{error, message: {zh, en}}`, or a local code (`network_error`,
+ * `bad_response`) whose text lives in the i18n dictionary. It also counts requests in flight, for the
+ * activity bar.
  */
-import { signatureHeaders, newNonce, type RequestSigner } from "./signing.js";
 import { routePath, type RouteSpec } from "./routes.js";
 import type { ApiErrorBody } from "./types.js";
 
@@ -24,19 +24,10 @@ export class ApiError extends Error {
   }
 }
 
-/** The phone's identity for signed (`device`) calls. */
-export interface DeviceCredentials {
-  signer: RequestSigner;
-  /** Absent when binding (the request proves possession of the new key). */
-  deviceId?: string;
-}
-
 export interface CallOptions {
   params?: Record<string, string>;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
-  /** Signs the request; required for `device` routes, and for binding (a session route signed too). */
-  device?: DeviceCredentials;
   signal?: AbortSignal;
   headers?: Record<string, string>;
 }
@@ -48,8 +39,6 @@ export interface ApiClientOptions {
   token(): string | undefined;
   /** Called when the server says the session is no longer valid. */
   onSessionEnded?(error: ApiError): void;
-  /** Milliseconds since the epoch, for signed requests' timestamps. */
-  now?(): number;
   fetch?: typeof fetch;
 }
 
@@ -90,11 +79,11 @@ export class ApiClient {
     for (const l of this.listeners) l(this.inFlight);
   }
 
-  /** Headers for a route's caller (and signature), plus the full URL. */
-  async prepare(
+  /** Headers for a route's caller, plus the full URL. */
+  prepare(
     spec: RouteSpec,
     opts: CallOptions = {},
-  ): Promise<{ url: string; headers: Record<string, string>; body?: string }> {
+  ): { url: string; headers: Record<string, string>; body?: string } {
     const path = routePath(spec, opts.params) + queryString(opts.query);
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const headers: Record<string, string> = { accept: "application/json", ...opts.headers };
@@ -102,18 +91,6 @@ export class ApiClient {
     if (spec.caller === "session") {
       const token = this.options.token();
       if (token) headers["authorization"] = `Bearer ${token}`;
-    }
-    if (opts.device) {
-      const { signer, deviceId } = opts.device;
-      const timestamp = (this.options.now ?? Date.now)();
-      Object.assign(
-        headers,
-        await signatureHeaders(
-          signer,
-          { method: spec.method, path, body, timestamp, nonce: newNonce(signer) },
-          deviceId,
-        ),
-      );
     }
     return { url: (this.options.baseUrl ?? "") + path, headers, ...(body === undefined ? {} : { body }) };
   }
@@ -123,7 +100,7 @@ export class ApiClient {
     const doFetch = this.options.fetch ?? globalThis.fetch.bind(globalThis);
     this.track(1);
     try {
-      const { url, headers, body } = await this.prepare(spec, opts);
+      const { url, headers, body } = this.prepare(spec, opts);
       let response: Response;
       try {
         response = await doFetch(url, { method: spec.method, headers, body, signal: opts.signal });

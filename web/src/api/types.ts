@@ -1,6 +1,6 @@
 /**
- * The cloud's JSON shapes, written by hand from the route schemas in `src/cloud/<module>/routes.ts` (and
- * visible at `/docs/json`). `test/browser/api-contract.test.ts` checks every endpoint the app calls against
+ * The cloud's and the simulator's JSON shapes, written by hand from the route schemas in
+ * `src/cloud/<module>/routes.ts` and `src/sim/routes.ts` (and visible at `/docs/json`). `test/browser/api-contract.test.ts` checks every endpoint the app calls against
  * the server's OpenAPI document. When a module lands, add its views here and its calls in `endpoints.ts`.
  */
 
@@ -57,21 +57,6 @@ export interface DeviceView {
   lostAt: string | null;
 }
 
-export interface BindInput {
-  model: string;
-  region: string;
-  name?: string;
-  /** base64 SPKI DER of the phone's ECDSA P-256 public key. */
-  publicKey: string;
-  /** The secure element's id, hex. */
-  seId: string;
-}
-
-export interface CheckIn {
-  device: DeviceView;
-  serverTime: string;
-}
-
 // ── notifications ───────────────────────────────────────────────────────────────────────────────
 export interface NotificationEvent {
   seq: number;
@@ -84,4 +69,338 @@ export interface NotificationEvent {
 export interface NotificationPage {
   events: NotificationEvent[];
   cursor: number;
+}
+
+/** Text the server words in both languages. */
+export interface Bilingual {
+  zh: string;
+  en: string;
+}
+
+// ── bank cards (token service) ──────────────────────────────────────────────────────────────────
+export interface BankTerms {
+  version: string;
+  title: Bilingual;
+  summary: Bilingual;
+}
+
+export interface BankRef extends Bilingual {
+  /** The bank's code, e.g. `ICBC`. */
+  code: string;
+}
+
+export interface AddBankCardInput {
+  deviceId: string;
+  cardNumber: string;
+  /** MM/YY */
+  expiry: string;
+  cvn2?: string;
+  termsVersion: string;
+}
+
+export interface Enrolment {
+  id: string;
+  deviceId: string;
+  bank: BankRef;
+  kind: "debit" | "credit";
+  fundingLast4: string;
+  /** The bank's reserved mobile number, masked. */
+  codeSentTo: string;
+  expiresInSeconds: number;
+  resendAfterSeconds: number;
+}
+
+export interface BankCardView {
+  id: string;
+  deviceId: string;
+  bank: BankRef;
+  kind: "debit" | "credit";
+  tokenLast4: string;
+  fundingLast4: string;
+  status: "pending" | "active" | "suspended" | "deleted";
+  suspendedBy: "user" | "issuer" | "wallet" | null;
+  seState: "installing" | "installed" | "failed" | "removing" | "removed";
+  default: boolean;
+  createdAt: string;
+  activatedAt: string | null;
+}
+
+export interface BankTransaction {
+  id: string;
+  cardId: string;
+  amount: number;
+  currency: string;
+  merchantId: string;
+  merchantName: string | null;
+  terminalId: string;
+  approved: boolean;
+  responseCode: string;
+  reason: string;
+  authorisationCode: string | null;
+  at: string;
+}
+
+// ── transit ─────────────────────────────────────────────────────────────────────────────────────
+export type TransferPolicy = "standard" | "shenzhen-tong" | "shanghai";
+
+export interface TransitProduct {
+  id: string;
+  name: Bilingual;
+  region: Bilingual;
+  standard: string;
+  fees: { open: number; openRefundable: boolean };
+  topUp: { min: number; max: number };
+  maxBalance: number;
+  status: "available" | "closed";
+  successor?: string;
+  advice?: Bilingual;
+  transfer: TransferPolicy;
+}
+
+export interface TransitCardView {
+  id: string;
+  product: { id: string; name: Bilingual; standard: string };
+  cardNumber: string;
+  aid: string;
+  state: "issuing" | "active" | "moving" | "parked" | "refunding" | "refunded" | "failed" | "replaced";
+  deviceId: string | null;
+  /** Fen the cloud can prove. */
+  balance: number;
+  cardBalance: number | null;
+  cardBalanceAt: string | null;
+  validFrom: string;
+  validTo: string;
+  openFee: { amount: number; refundable: boolean };
+  channel: string;
+  monthSpend: number;
+  historySince: string;
+  predecessorId: string | null;
+  createdAt: string;
+  activatedAt: string | null;
+  closedAt: string | null;
+}
+
+export interface TransitTransaction {
+  time: string;
+  kind: "open" | "load" | "purchase" | "entry";
+  /** Fen: positive onto the card, negative for a ride. */
+  amount: number;
+  operator?: string;
+  location?: string;
+}
+
+export type FundingChannel = "wechat" | "alipay" | "unionpay";
+
+export interface TopUpView {
+  id: string;
+  requestId: string;
+  cardId: string;
+  amount: number;
+  channel: string;
+  state: "pending" | "authorised" | "completed" | "failed";
+  failure: { code: string; zh: string; en: string } | null;
+}
+
+export interface WorkflowView {
+  id: string;
+  kind: "refund" | "transfer";
+  cardId: string;
+  state: "requested" | "locked" | "verified" | "deleted" | "installing" | "done" | "failed";
+  targetDeviceId: string | null;
+  newCardId: string | null;
+  provenBalance: number | null;
+  refund: { balance: number; fee: number; total: number; channel: string };
+  failure: { code: string; zh: string; en: string } | null;
+}
+
+// ── door cards ──────────────────────────────────────────────────────────────────────────────────
+export interface DoorPlacement {
+  deviceId: string;
+  aid: string;
+  state: "installing" | "installed" | "failed" | "lost" | "removing";
+  error: { code: string; zh: string; en: string } | null;
+  updatedAt: string;
+}
+
+export interface DoorCardView {
+  id: string;
+  name: string;
+  uid: string;
+  type: "mini" | "1k" | "4k";
+  sak: string;
+  atqa: string;
+  format: string;
+  createdAt: string;
+  placements: DoorPlacement[];
+}
+
+export interface DoorInspection {
+  format: string;
+  type: "mini" | "1k" | "4k";
+  uid: string;
+  sak: string;
+  atqa: string;
+  kind: "classic" | "uid-only";
+  emulatable: boolean;
+  reasons: { code: string; sector: number | null; zh: string; en: string }[];
+  warnings: { code: string; zh: string; en: string }[];
+  sectors: { index: number; defaultKeys: boolean; accessBitsValid: boolean }[];
+}
+
+// ── the simulator (/sim/v1) ─────────────────────────────────────────────────────────────────────
+export interface SimCard {
+  aid: string;
+  packageId: string;
+  category: "payment" | "transit" | "access" | "other" | null;
+  state: "activated" | "deactivated" | "non-activatable";
+  defaultPayment: boolean;
+  expressTransit: boolean;
+  label: Bilingual | null;
+  owner: string | null;
+  ref: string | null;
+}
+
+export interface SimPhone {
+  id: string;
+  name: string;
+  model: PhoneModel & { supported: boolean };
+  region: string;
+  seId: string;
+  deviceId: string | null;
+  createdAt: string;
+  locked: boolean;
+  verification: { at: string; method: "fingerprint" | "passcode" } | null;
+  fieldMode: "door" | "iso-dep";
+  activeDoorUid: string | null;
+  cards: SimCard[];
+  lastSync: { at: string; outcome: string; lost: boolean } | null;
+}
+
+export interface CreatePhoneInput {
+  model: string;
+  region: string;
+  name?: string;
+}
+
+export interface SyncView {
+  lost: boolean;
+  scripts: {
+    kind: string;
+    owner: string;
+    ref: string;
+    state: string;
+    error: { code: string; zh: string; en: string } | null;
+  }[];
+  transit: unknown[];
+}
+
+export interface PhoneAndSync {
+  phone: SimPhone;
+  sync: SyncView;
+}
+
+export interface Station {
+  code: string;
+  name: Bilingual;
+  km: number;
+}
+
+export interface TerminalCatalogue {
+  pos: { terminalId: string; merchantId: string; merchantName: string; currency: string; cvmLimit: number };
+  gate: { operator: { id: string; name: Bilingual }; stations: Station[] };
+  bus: { line: string; name: Bilingual; fare: number };
+  door: { modes: ("uid" | "sector")[]; sectorBlock: number };
+}
+
+export type TerminalSpec =
+  | { kind: "pos"; amount: number }
+  | { kind: "gate"; direction: "entry" | "exit"; station: string }
+  | { kind: "bus" }
+  | { kind: "door"; mode: "uid" | "sector"; enrol?: boolean };
+
+export interface DecodedField {
+  label: Bilingual;
+  value: string;
+}
+
+export interface DecodedTlv {
+  tag: string;
+  name?: string;
+  length: number;
+  value?: string;
+  text?: string;
+  masked?: boolean;
+  children?: DecodedTlv[];
+}
+
+export interface ApduStep {
+  index: number;
+  command: { name: Bilingual; hex: string; fields: DecodedField[]; tlv?: DecodedTlv[] };
+  response: {
+    sw: string | null;
+    meaning: Bilingual | null;
+    length: number;
+    hex?: string;
+    fields?: DecodedField[];
+    tlv?: DecodedTlv[];
+  };
+  softwareUs: number;
+  airUs: { 106: number; 848: number };
+}
+
+export interface FrameStep {
+  index: number;
+  from: "reader" | "card";
+  hex: string;
+  bits: number;
+  name: Bilingual;
+  encrypted: boolean;
+}
+
+export interface AirFigures {
+  bitRate: 106 | 848;
+  totalUs: number;
+  activationUs: number;
+  frames: number;
+}
+
+export type Timeline =
+  | {
+      kind: "apdu";
+      activation: { uid: string; atqa: string; sak: string; ats: string | null } | null;
+      steps: ApduStep[];
+      air: AirFigures[];
+    }
+  | { kind: "frames"; steps: FrameStep[]; air: AirFigures[] };
+
+export interface TapResult {
+  terminal: { kind: TerminalSpec["kind"]; id: string; name: Bilingual };
+  ok: boolean;
+  code: string;
+  message: Bilingual;
+  details: Record<string, unknown>;
+  timeline: Timeline;
+  softwareMs: number;
+  onlineMs: number | null;
+  clearing: {
+    sent: boolean;
+    cleared?: number;
+    duplicates?: number;
+    rejected?: number;
+    message: Bilingual;
+  } | null;
+  at: string;
+}
+
+export interface ReaderRead {
+  sample: "blank" | "encrypted";
+  name: Bilingual;
+  fileName: string;
+  /** The dump as read, base64. */
+  dump: string;
+  sectorsRead: number;
+  sectors: number;
+  inspection: DoorInspection;
+  timeline: Timeline;
+  softwareMs: number;
 }

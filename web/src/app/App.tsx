@@ -9,14 +9,17 @@ import { SCREENS } from "../screens/index.js";
 import { SignIn } from "../screens/SignIn.js";
 import { describeEvent } from "./events.js";
 import { LiveUpdatesProvider, useLiveEvent } from "./live.js";
-import { Link, navigate, usePath } from "./router.js";
+import { Link, ParamsContext, matchPath, navigate, usePath } from "./router.js";
 import { SessionProvider, useSession } from "./session.js";
 
 /** Says each live event out loud (politely) and shows it briefly as a toast. */
 function LiveAnnouncer() {
-  const { t } = useI18n();
+  const i18n = useI18n();
   const [message, setMessage] = useState<{ text: string; seq: number }>();
-  useLiveEvent("", (e) => setMessage({ text: describeEvent(e, t), seq: e.seq }));
+  useLiveEvent("", (e) => {
+    const text = describeEvent(e, i18n);
+    if (text) setMessage({ text, seq: e.seq });
+  });
   useEffect(() => {
     if (!message) return;
     const timer = setTimeout(() => setMessage(undefined), 6000);
@@ -36,7 +39,8 @@ function LiveAnnouncer() {
 function SignedInApp() {
   const { t } = useI18n();
   const path = usePath();
-  const screen = SCREENS.find((s) => s.path === path);
+  const match = SCREENS.map((s) => ({ screen: s, params: matchPath(s.path, path) })).find((m) => m.params);
+  const screen = match?.screen;
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
@@ -53,24 +57,40 @@ function SignedInApp() {
     if (screen) document.title = `${t(screen.title)} · ${t("app.title")}`;
   }, [screen, t]);
 
-  if (!screen) return null;
+  if (!screen || !match) return null;
   const { Component } = screen;
+  // The tab a screen belongs to: its own, or the one its parent chain leads to.
+  let home = screen;
+  for (let i = 0; i < 4 && !home.tab && home.parent; i++)
+    home = SCREENS.find((s) => s.path === home.parent) ?? home;
   return (
     <>
       <a className="skip-link" href="#main">
         {t("nav.skip")}
       </a>
       <header className="app-bar">
+        {screen.parent && (
+          <Link to={screen.parent} className="back-link">
+            <span aria-hidden="true">‹ </span>
+            {t("nav.back")}
+          </Link>
+        )}
         <h1 ref={heading} tabIndex={-1}>
           {t(screen.title)}
         </h1>
       </header>
       <main id="main" className="screen">
-        <Component />
+        <ParamsContext.Provider value={match.params ?? {}}>
+          <Component key={path} />
+        </ParamsContext.Provider>
       </main>
       <nav className="tab-bar" aria-label={t("nav.label")}>
         {SCREENS.filter((s) => s.tab).map((s) => (
-          <Link key={s.path} to={s.path} aria-current={s.path === path ? "page" : undefined}>
+          <Link
+            key={s.path}
+            to={s.path}
+            aria-current={s.path === path ? "page" : s === home ? "true" : undefined}
+          >
             <Icon name={s.tab!.icon} />
             <span>{t(s.tab!.label)}</span>
           </Link>
@@ -87,11 +107,11 @@ function Shell() {
     <PhoneFrame top={<ActivityBar client={client} />}>
       {session ? (
         // Keyed by account: another account is another phone and another stream.
-        <PhoneProvider key={session.account.id}>
-          <LiveUpdatesProvider>
+        <LiveUpdatesProvider key={session.account.id}>
+          <PhoneProvider>
             <SignedInApp />
-          </LiveUpdatesProvider>
-        </PhoneProvider>
+          </PhoneProvider>
+        </LiveUpdatesProvider>
       ) : (
         <SignIn />
       )}

@@ -121,18 +121,21 @@ export function useLiveUpdates(): LiveUpdates {
   return ctx;
 }
 
-/** Calls `onEvent` for each live event whose type starts with `prefix` (e.g. "device."). */
-export function useLiveEvent(prefix: string, onEvent: (e: NotificationEvent) => void): void {
+/** Calls `onEvent` for each live event whose type starts with `prefix` (or one of several, e.g. "device."). */
+export function useLiveEvent(
+  prefix: string | readonly string[],
+  onEvent: (e: NotificationEvent) => void,
+): void {
   const { subscribe } = useLiveUpdates();
   const handler = useRef(onEvent);
   useEffect(() => {
     handler.current = onEvent;
   });
-  useEffect(
-    () =>
-      subscribe((e) => {
-        if (e.type.startsWith(prefix)) handler.current(e);
-      }),
-    [subscribe, prefix],
-  );
+  const key = typeof prefix === "string" ? prefix : prefix.join("\n");
+  useEffect(() => {
+    const prefixes = key.split("\n");
+    return subscribe((e) => {
+      if (prefixes.some((p) => e.type.startsWith(p))) handler.current(e);
+    });
+  }, [subscribe, key]);
 }

@@ -8,11 +8,13 @@ import type { IconName } from "../components/icons.js";
 import type { MessageKey } from "../i18n/messages.js";
 
 export interface ScreenDef {
-  /** The URL path, e.g. `/cards`. */
+  /** The URL path, e.g. `/cards`; `:name` marks a parameter (`/transit/cards/:cardId`). */
   path: string;
   /** The screen's heading (and the document title). */
   title: MessageKey;
   /** Shown in the bottom tab bar when present. */
   tab?: { label: MessageKey; icon: IconName };
+  /** Screens without a tab: where the app bar's back link leads. */
+  parent?: string;
   Component: ComponentType;
 }

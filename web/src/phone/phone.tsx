@@ -1,151 +1,136 @@
 /**
- * This browser as a phone bound to the signed-in account. `register` makes a device key and an SE id and
- * binds them (the cloud refuses unsupported models and regions outside mainland China, saying why);
- * `checkIn` is the phone's signed periodic contact, made at start: a phone reported lost wipes itself,
- * and a phone removed from the account forgets its binding.
+ * The phone this browser shows. A browser has no secure element, so the phone is one of the account's
+ * simulated phones (src/sim, served at /sim/v1): a virtual phone with its own SE, device key and wallet,
+ * registered with the account. The app picks which one it shows (remembered per account in localStorage),
+ * syncs it at start as a phone does when it wakes up (a phone reported lost hears it then and wipes its
+ * cards), and keeps the latest view of it after every action.
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { ApiError, type DeviceCredentials } from "../api/client.js";
-import type { DeviceView } from "../api/types.js";
+import type { CreatePhoneInput, SimPhone } from "../api/types.js";
+import { useLiveEvent } from "../app/live.js";
 import { useSignedIn } from "../app/session.js";
-import {
-  cryptoAvailable,
-  forgetPhone,
-  generateDeviceKey,
-  loadPhone,
-  newSeId,
-  savePhone,
-  webCryptoSigner,
-  type LocalPhone,
-} from "./device-key.js";
 
-export const APP_VERSION = "web-0.1.0";
-
-export type PhoneStatus = "loading" | "unbound" | "bound" | "no-crypto";
-
-/** Why the binding was dropped at the last contact. */
-export type PhoneNotice = "wiped-lost" | "removed";
-
-export interface RegisterInput {
-  model: string;
-  region: string;
-  name?: string;
-}
+export type PhoneStatus = "loading" | "none" | "ready" | "error";
 
 export interface PhoneState {
   status: PhoneStatus;
-  phone: LocalPhone | undefined;
-  notice: PhoneNotice | undefined;
-  dismissNotice(): void;
-  register(input: RegisterInput): Promise<DeviceView>;
-  checkIn(): Promise<void>;
-  /** Drop the local binding (after this phone was removed from the account). */
-  forget(): Promise<void>;
-  /** Signing credentials for device calls; undefined while unbound. */
-  credentials(): DeviceCredentials | undefined;
+  /** The phone this browser shows. */
+  phone: SimPhone | undefined;
+  /** Every simulated phone of the account. */
+  phones: SimPhone[];
+  error: unknown;
+  /** Show another of the account's phones. */
+  select(id: string): void;
+  create(input: CreatePhoneInput): Promise<SimPhone>;
+  /** Re-read the phones (after a change the app did not make through `update`). */
+  refresh(): Promise<void>;
+  /** Keep a phone's latest view (every simulator answer carries one). */
+  update(phone: SimPhone): void;
+  /** Forget a phone that was removed. */
+  forget(id: string): void;
+  /** Sync the shown phone with the cloud (cards installed or deleted by the TSM). */
+  sync(): Promise<SimPhone | undefined>;
 }
 
 const PhoneContext = createContext<PhoneState | undefined>(undefined);
+const storageKey = (accountId: string) => `tapwallet.phone.${accountId}`;
 
-const GONE = new Set(["device_removed", "unknown_device"]);
+function storedChoice(accountId: string): string | undefined {
+  try {
+    return localStorage.getItem(storageKey(accountId)) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function PhoneProvider({ children }: { children: ReactNode }) {
   const { api, session } = useSignedIn();
   const accountId = session.account.id;
-  const [status, setStatus] = useState<PhoneStatus>(cryptoAvailable() ? "loading" : "no-crypto");
-  const [phone, setPhone] = useState<LocalPhone | undefined>();
-  const [notice, setNotice] = useState<PhoneNotice | undefined>();
+  const [phones, setPhones] = useState<SimPhone[]>([]);
+  const [chosen, setChosen] = useState<string | undefined>(() => storedChoice(accountId));
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState<unknown>();
 
-  const drop = useCallback(
-    async (why?: PhoneNotice) => {
-      await forgetPhone(accountId);
-      setPhone(undefined);
-      setStatus("unbound");
-      setNotice(why);
+  const select = useCallback(
+    (id: string) => {
+      setChosen(id);
+      try {
+        localStorage.setItem(storageKey(accountId), id);
+      } catch {
+        // Without storage the choice lasts for this page only.
+      }
     },
     [accountId],
   );
 
-  const contact = useCallback(
-    async (local: LocalPhone) => {
-      try {
-        const { device } = await api.device.checkIn(
-          { signer: webCryptoSigner(local.privateKey), deviceId: local.deviceId },
-          APP_VERSION,
-        );
-        if (device.lost) {
-          // The owner reported this phone lost: wipe what it holds (its binding; its cards with it).
-          await drop("wiped-lost");
-          return;
-        }
-        const updated = { ...local, device };
-        await savePhone(updated);
-        setPhone(updated);
-      } catch (e) {
-        if (e instanceof ApiError && GONE.has(e.code)) await drop("removed");
-        else throw e;
-      }
-    },
-    [api, drop],
-  );
+  const update = useCallback((p: SimPhone) => {
+    setPhones((list) =>
+      list.some((x) => x.id === p.id) ? list.map((x) => (x.id === p.id ? p : x)) : [...list, p],
+    );
+  }, []);
+
+  const refresh = useCallback(async () => {
+    try {
+      setPhones(await api.sim.phones());
+      setLoaded(true);
+      setError(undefined);
+    } catch (e) {
+      setError(e);
+    }
+  }, [api]);
+
+  // A phone made or removed elsewhere (another browser, another tab) shows up here too.
+  useLiveEvent("device.", () => void refresh());
+
+  const phone = phones.find((p) => p.id === chosen) ?? phones[0];
+  const status: PhoneStatus = loaded ? (phone ? "ready" : "none") : error ? "error" : "loading";
 
   useEffect(() => {
-    if (!cryptoAvailable()) return;
     let live = true;
-    loadPhone(accountId).then(
-      (local) => {
+    api.sim.phones().then(
+      async (list) => {
         if (!live) return;
-        setPhone(local);
-        setStatus(local ? "bound" : "unbound");
-        // Check-in failures (offline) leave the stored view in place; the next start tries again.
-        if (local) contact(local).catch(() => undefined);
+        setPhones(list);
+        setLoaded(true);
+        const current = list.find((p) => p.id === storedChoice(accountId)) ?? list[0];
+        // A phone syncs when it wakes up; a failure (offline) leaves the last view in place.
+        if (current) {
+          const r = await api.sim.sync(current.id).catch(() => undefined);
+          if (live && r) update(r.phone);
+        }
       },
-      () => live && setStatus("unbound"),
+      (e: unknown) => {
+        if (live) setError(e);
+      },
     );
     return () => {
       live = false;
     };
-  }, [accountId, contact]);
+  }, [api, accountId, update]);
 
-  const register = useCallback(
-    async (input: RegisterInput) => {
-      const key = await generateDeviceKey();
-      const seId = newSeId();
-      const device = await api.devices.bind(
-        {
-          model: input.model,
-          region: input.region,
-          publicKey: key.publicKey,
-          seId,
-          ...(input.name ? { name: input.name } : {}),
-        },
-        { signer: webCryptoSigner(key.privateKey) },
-      );
-      const local: LocalPhone = { accountId, deviceId: device.id, seId, privateKey: key.privateKey, device };
-      await savePhone(local);
-      setPhone(local);
-      setStatus("bound");
-      setNotice(undefined);
-      return device;
+  const create = useCallback(
+    async (input: CreatePhoneInput) => {
+      const made = await api.sim.create(input);
+      update(made);
+      select(made.id);
+      return made;
     },
-    [api, accountId],
+    [api, update, select],
   );
 
+  const forget = useCallback((id: string) => setPhones((list) => list.filter((p) => p.id !== id)), []);
+
+  const phoneId = phone?.id;
+  const sync = useCallback(async () => {
+    if (!phoneId) return undefined;
+    const r = await api.sim.sync(phoneId);
+    update(r.phone);
+    return r.phone;
+  }, [api, phoneId, update]);
+
   const value = useMemo<PhoneState>(
-    () => ({
-      status,
-      phone,
-      notice,
-      dismissNotice: () => setNotice(undefined),
-      register,
-      checkIn: async () => {
-        if (phone) await contact(phone);
-      },
-      forget: () => drop(),
-      credentials: () =>
-        phone ? { signer: webCryptoSigner(phone.privateKey), deviceId: phone.deviceId } : undefined,
-    }),
-    [status, phone, notice, register, contact, drop],
+    () => ({ status, phone, phones, error, select, create, refresh, update, forget, sync }),
+    [status, phone, phones, error, select, create, refresh, update, forget, sync],
   );
   return <PhoneContext.Provider value={value}>{children}</PhoneContext.Provider>;
 }

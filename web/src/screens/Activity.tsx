@@ -16,9 +16,13 @@ export function LiveStatusPill() {
 }
 
 function ActivityScreen() {
-  const { t, dateTime } = useI18n();
+  const i18n = useI18n();
+  const { t, dateTime } = i18n;
   const { events } = useLiveUpdates();
-  const newestFirst = [...events].reverse();
+  const newestFirst = [...events]
+    .reverse()
+    .map((e) => ({ e, text: describeEvent(e, i18n) }))
+    .filter((x): x is { e: typeof x.e; text: string } => x.text !== null);
 
   return (
     <div className="stack">
@@ -27,9 +31,9 @@ function ActivityScreen() {
         <p className="muted">{t("activity.empty")}</p>
       ) : (
         <ol className="event-list" aria-label={t("activity.listLabel")}>
-          {newestFirst.map((e) => (
+          {newestFirst.map(({ e, text }) => (
             <li key={e.seq} className="event-item">
-              <span className="event-text">{describeEvent(e, t)}</span>
+              <span className="event-text">{text}</span>
               <time className="muted small" dateTime={e.createdAt}>
                 {dateTime(e.createdAt)}
               </time>

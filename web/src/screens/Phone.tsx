@@ -1,13 +1,15 @@
 /**
- * The phone and its model: register this browser as a supported Xiaomi phone in mainland China (the cloud
- * refuses other models and regions and says why), see this phone as the cloud sees it, and manage the
- * account's phones: report one lost (its cards are suspended and it wipes itself at its next contact) or
- * remove it.
+ * The phone and its model. A browser has no secure element, so the phone is a simulated one (src/sim):
+ * made at the factory with a model and a region, it registers with the account itself (the cloud refuses
+ * unsupported models and regions outside mainland China, and says why). This screen makes phones, shows
+ * this one (SE id, lock screen, last verification, what it answers readers with), and manages the
+ * account's phones: show another, report one lost (its cards are suspended and it wipes them), remove one.
  */
 import { useId, useState, type FormEvent } from "react";
-import type { DeviceView, PhoneModel } from "../api/types.js";
-import type { ScreenDef } from "../app/screens.js";
+import type { DeviceView, PhoneModel, SimPhone } from "../api/types.js";
 import { useLiveEvent } from "../app/live.js";
+import { Link } from "../app/router.js";
+import type { ScreenDef } from "../app/screens.js";
 import { useSignedIn } from "../app/session.js";
 import { errorCode } from "../components/errors.js";
 import { Button, ErrorAlert, Progress, StatusNote } from "../components/feedback.js";
@@ -33,7 +35,24 @@ function groupHex(hex: string): string {
   return hex.replace(/(.{4})(?=.)/g, "$1 ");
 }
 
-function RegisterPhone({ models, onRegistered }: { models: PhoneModel[]; onRegistered(): void }) {
+/** What a screen that needs a phone shows until there is one. */
+export function PhoneNeeded() {
+  const { t } = useI18n();
+  const phone = usePhone();
+  if (phone.status === "loading") return <Progress label={t("phone.loading")} />;
+  if (phone.status === "error") return <ErrorAlert error={phone.error} />;
+  return (
+    <section className="panel empty-state" aria-labelledby="phone-needed-heading">
+      <h2 id="phone-needed-heading">{t("phone.neededTitle")}</h2>
+      <p className="muted">{t("phone.neededLead")}</p>
+      <Link to="/phone" className="btn btn-primary">
+        {t("phone.setUp")}
+      </Link>
+    </section>
+  );
+}
+
+function CreatePhone({ models }: { models: PhoneModel[] }) {
   const { t, pick } = useI18n();
   const phone = usePhone();
   const [model, setModel] = useState(models[0]?.code ?? OTHER_MODEL);
@@ -42,15 +61,14 @@ function RegisterPhone({ models, onRegistered }: { models: PhoneModel[]; onRegis
   const [name, setName] = useState("");
   const action = useAsyncAction();
   const ids = { model: useId(), other: useId(), region: useId(), name: useId(), otherHint: useId() };
-
   const chosenModel = model === OTHER_MODEL ? otherModel.trim() : model;
 
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
-    const device = await action.run(() =>
-      phone.register({ model: chosenModel, region, ...(name.trim() ? { name: name.trim() } : {}) }),
+    const made = await action.run(() =>
+      phone.create({ model: chosenModel, region, ...(name.trim() ? { name: name.trim() } : {}) }),
     );
-    if (device) onRegistered();
+    if (made) setName("");
   };
 
   const supported =
@@ -59,9 +77,9 @@ function RegisterPhone({ models, onRegistered }: { models: PhoneModel[]; onRegis
     "";
 
   return (
-    <section className="panel" aria-labelledby="register-heading">
-      <h2 id="register-heading">{t("phone.registerTitle")}</h2>
-      <p className="muted">{t("phone.registerLead")}</p>
+    <section className="panel" aria-labelledby="create-phone-heading">
+      <h2 id="create-phone-heading">{t("phone.createTitle")}</h2>
+      <p className="muted">{t("phone.createLead")}</p>
       <form className="form" onSubmit={onSubmit} noValidate>
         <div className="field">
           <label htmlFor={ids.model}>{t("phone.model")}</label>
@@ -127,31 +145,47 @@ function RegisterPhone({ models, onRegistered }: { models: PhoneModel[]; onRegis
             <p className="alert-detail">{t("phone.regionHelp")}</p>
           )}
         </ErrorAlert>
-        {action.pending && <Progress label={t("phone.registering")} />}
+        {action.pending && <Progress label={t("phone.creating")} />}
         <Button type="submit" pending={action.pending} disabled={chosenModel === ""}>
-          {t("phone.register")}
+          {t("phone.create")}
         </Button>
       </form>
     </section>
   );
 }
 
-function ThisPhone({ device }: { device: DeviceView }) {
-  const { t, pick, dateTime } = useI18n();
-  const phone = usePhone();
-  const sync = useAsyncAction();
-  const [synced, setSynced] = useState(false);
+const DONE: Record<"sync" | "lock" | "unlock" | "verify", MessageKey> = {
+  sync: "phone.synced",
+  lock: "phone.lockedDone",
+  unlock: "phone.unlockedDone",
+  verify: "phone.verifiedDone",
+};
 
-  const checkIn = async () => {
-    setSynced(false);
-    await sync.run(() => phone.checkIn());
-    setSynced(true);
+function ThisPhone({ device }: { device: SimPhone }) {
+  const { t, pick, dateTime } = useI18n();
+  const { api } = useSignedIn();
+  const phone = usePhone();
+  const action = useAsyncAction();
+  const [done, setDone] = useState<string>();
+
+  const act = async (what: "sync" | "lock" | "unlock" | "verify") => {
+    setDone(undefined);
+    const r = await action.run(async () => {
+      if (what === "sync") return (await api.sim.sync(device.id)).phone;
+      if (what === "lock") return api.sim.lock(device.id);
+      if (what === "unlock") return api.sim.unlock(device.id);
+      return api.sim.verify(device.id);
+    });
+    if (r) {
+      phone.update(r);
+      setDone(t(DONE[what]));
+    }
   };
 
   return (
     <section className="panel this-phone" aria-labelledby="this-phone-heading">
       <div className="phone-hero" aria-hidden="true">
-        <div className="mini-phone">
+        <div className={`mini-phone${device.locked ? " locked" : ""}`}>
           <span>{pick(device.model)}</span>
         </div>
       </div>
@@ -168,47 +202,94 @@ function ThisPhone({ device }: { device: DeviceView }) {
         <dt>{t("phone.seId")}</dt>
         <dd className="mono">{groupHex(device.seId)}</dd>
         <dt>{t("phone.deviceId")}</dt>
-        <dd className="mono">{device.id}</dd>
-        <dt>{t("phone.registeredAt")}</dt>
-        <dd>{dateTime(device.createdAt)}</dd>
-        <dt>{t("phone.lastSeen")}</dt>
-        <dd>{device.lastSeenAt ? dateTime(device.lastSeenAt) : t("phone.never")}</dd>
+        <dd className="mono">{device.deviceId ?? "—"}</dd>
+        <dt>{t("phone.screen")}</dt>
+        <dd>{t(device.locked ? "phone.locked" : "phone.unlocked")}</dd>
+        <dt>{t("phone.verifiedAt")}</dt>
+        <dd>
+          {device.verification
+            ? t("phone.verifiedBy", {
+                time: dateTime(device.verification.at),
+                method: t(
+                  device.verification.method === "fingerprint" ? "phone.fingerprint" : "phone.passcode",
+                ),
+              })
+            : t("phone.never")}
+        </dd>
+        <dt>{t("phone.field")}</dt>
+        <dd>
+          {device.fieldMode === "door"
+            ? t("phone.fieldDoor", { uid: device.activeDoorUid ?? "" })
+            : t("phone.fieldIsoDep")}
+        </dd>
+        <dt>{t("phone.lastSync")}</dt>
+        <dd>{device.lastSync ? dateTime(device.lastSync.at) : t("phone.never")}</dd>
       </dl>
-      <ErrorAlert error={sync.error} />
-      {synced && !sync.error && !sync.pending && <StatusNote>{t("phone.synced")}</StatusNote>}
-      <Button variant="secondary" onClick={checkIn} pending={sync.pending} pendingLabel={t("phone.syncing")}>
-        {t("phone.checkIn")}
-      </Button>
+      {device.lastSync?.lost && <StatusNote tone="warn">{t("phone.noticeWiped")}</StatusNote>}
+      <ErrorAlert error={action.error} />
+      {done && !action.pending && <StatusNote>{done}</StatusNote>}
+      <div className="row row-start">
+        <Button variant="secondary" onClick={() => act("sync")} pending={action.pending}>
+          {t("phone.sync")}
+        </Button>
+        {device.locked ? (
+          <Button variant="secondary" onClick={() => act("unlock")} disabled={action.pending}>
+            {t("phone.unlock")}
+          </Button>
+        ) : (
+          <Button variant="secondary" onClick={() => act("lock")} disabled={action.pending}>
+            {t("phone.lock")}
+          </Button>
+        )}
+        <Button variant="secondary" onClick={() => act("verify")} disabled={action.pending}>
+          {t("phone.verify")}
+        </Button>
+      </div>
     </section>
   );
 }
 
-type Confirming = { deviceId: string; action: "lost" | "remove" } | undefined;
+type Confirming = { id: string; action: "lost" | "remove" } | undefined;
 
+/** The account's phones: simulated ones (shown here, or another), and phones bound elsewhere (CLI). */
 function MyPhones({ devices, onChanged }: { devices: DeviceView[]; onChanged(): void }) {
   const { t, pick, dateTime } = useI18n();
   const { api } = useSignedIn();
   const phone = usePhone();
   const [confirming, setConfirming] = useState<Confirming>();
   const action = useAsyncAction();
-  const [done, setDone] = useState<string | undefined>();
+  const [done, setDone] = useState<string>();
+  const simulated = new Map(phone.phones.map((p) => [p.deviceId, p]));
+  const byId = new Map(devices.map((d) => [d.id, d]));
+  const rows = [
+    ...phone.phones.map((p) => ({
+      key: p.id,
+      name: p.name,
+      sim: p,
+      device: p.deviceId ? byId.get(p.deviceId) : undefined,
+    })),
+    ...devices
+      .filter((d) => !simulated.has(d.id))
+      .map((d) => ({ key: d.id, name: d.name, sim: undefined, device: d })),
+  ];
 
-  const act = async (d: DeviceView, what: "lost" | "remove") => {
-    const isThis = d.id === phone.phone?.deviceId;
+  const act = async (row: (typeof rows)[number], what: "lost" | "remove") => {
     const ok = await action.run(async () => {
-      if (what === "lost") {
-        await api.devices.reportLost(d.id);
-        // If it is this very browser, its next contact is now: it learns it is lost and wipes itself.
-        if (isThis) await phone.checkIn();
-      } else {
-        await api.devices.remove(d.id);
-        if (isThis) await phone.forget();
+      if (row.sim) {
+        if (what === "lost") phone.update((await api.sim.reportLost(row.sim.id)).phone);
+        else {
+          await api.sim.remove(row.sim.id);
+          phone.forget(row.sim.id);
+        }
+      } else if (row.device) {
+        if (what === "lost") await api.devices.reportLost(row.device.id);
+        else await api.devices.remove(row.device.id);
       }
       return true;
     });
     if (ok) {
       setConfirming(undefined);
-      setDone(t(what === "lost" ? "phone.reportedLost" : "phone.removed", { name: d.name }));
+      setDone(t(what === "lost" ? "phone.reportedLost" : "phone.removed", { name: row.name }));
       onChanged();
     }
   };
@@ -217,22 +298,26 @@ function MyPhones({ devices, onChanged }: { devices: DeviceView[]; onChanged(): 
     <section className="panel" aria-labelledby="my-phones-heading">
       <h2 id="my-phones-heading">{t("phone.myPhones")}</h2>
       {done && <StatusNote>{done}</StatusNote>}
-      {devices.length === 0 ? (
+      {rows.length === 0 ? (
         <p className="muted">{t("phone.noPhones")}</p>
       ) : (
         <ul className="device-list">
-          {devices.map((d) => {
-            const isThis = d.id === phone.phone?.deviceId;
-            const open = confirming?.deviceId === d.id ? confirming.action : undefined;
+          {rows.map((row) => {
+            const isThis = row.sim !== undefined && row.sim.id === phone.phone?.id;
+            const lost = row.device?.lost ?? false;
+            const open = confirming?.id === row.key ? confirming.action : undefined;
+            const model = row.sim?.model ?? row.device?.model;
             return (
-              <li key={d.id} className="device-item">
+              <li key={row.key} className="device-item">
                 <div className="device-line">
-                  <span className="device-name">{d.name}</span>
+                  <span className="device-name">{row.name}</span>
                   {isThis && <span className="badge">{t("phone.thisBadge")}</span>}
-                  {d.lost && <span className="badge badge-warn">{t("phone.lostBadge")}</span>}
+                  {!row.sim && <span className="badge">{t("phone.elsewhereBadge")}</span>}
+                  {lost && <span className="badge badge-warn">{t("phone.lostBadge")}</span>}
                 </div>
                 <div className="muted small">
-                  {pick(d.model)} · {d.region} · {t("phone.addedOn", { date: dateTime(d.createdAt) })}
+                  {model ? pick(model) : ""} · {row.sim?.region ?? row.device?.region} ·{" "}
+                  {t("phone.addedOn", { date: dateTime(row.sim?.createdAt ?? row.device?.createdAt ?? "") })}
                 </div>
                 {open ? (
                   <div
@@ -241,11 +326,11 @@ function MyPhones({ devices, onChanged }: { devices: DeviceView[]; onChanged(): 
                     aria-label={t(open === "lost" ? "phone.reportLost" : "phone.remove")}
                   >
                     <p>
-                      {t(open === "lost" ? "phone.lostExplain" : "phone.removeExplain", { name: d.name })}
+                      {t(open === "lost" ? "phone.lostExplain" : "phone.removeExplain", { name: row.name })}
                     </p>
                     <ErrorAlert error={action.error} />
                     <div className="row">
-                      <Button variant="danger" pending={action.pending} onClick={() => act(d, open)}>
+                      <Button variant="danger" pending={action.pending} onClick={() => act(row, open)}>
                         {t(open === "lost" ? "phone.confirmLost" : "phone.confirmRemove")}
                       </Button>
                       <Button
@@ -259,14 +344,23 @@ function MyPhones({ devices, onChanged }: { devices: DeviceView[]; onChanged(): 
                   </div>
                 ) : (
                   <div className="row">
-                    {!d.lost && (
+                    {row.sim && !isThis && (
+                      <Button
+                        variant="secondary"
+                        onClick={() => phone.select(row.sim!.id)}
+                        aria-label={t("phone.useNamed", { name: row.name })}
+                      >
+                        {t("phone.use")}
+                      </Button>
+                    )}
+                    {!lost && (
                       <Button
                         variant="secondary"
                         onClick={() => {
                           action.clearError();
-                          setConfirming({ deviceId: d.id, action: "lost" });
+                          setConfirming({ id: row.key, action: "lost" });
                         }}
-                        aria-label={t("phone.reportLostNamed", { name: d.name })}
+                        aria-label={t("phone.reportLostNamed", { name: row.name })}
                       >
                         {t("phone.reportLost")}
                       </Button>
@@ -275,9 +369,9 @@ function MyPhones({ devices, onChanged }: { devices: DeviceView[]; onChanged(): 
                       variant="secondary"
                       onClick={() => {
                         action.clearError();
-                        setConfirming({ deviceId: d.id, action: "remove" });
+                        setConfirming({ id: row.key, action: "remove" });
                       }}
-                      aria-label={t("phone.removeNamed", { name: d.name })}
+                      aria-label={t("phone.removeNamed", { name: row.name })}
                     >
                       {t("phone.remove")}
                     </Button>
@@ -297,34 +391,24 @@ function PhoneScreen() {
   const { api, session } = useSignedIn();
   const phone = usePhone();
   const models = useLoad(() => api.devices.models(), "models");
-  const devices = useLoad(() => api.devices.list(), session.account.id);
+  const devices = useLoad(() => api.devices.list(), `${session.account.id}:${phone.phones.length}`);
+  const [adding, setAdding] = useState(false);
   useLiveEvent("device.", devices.reload);
+
+  const create = models.data ? (
+    <CreatePhone models={models.data.models} />
+  ) : models.error ? (
+    <ErrorAlert error={models.error} />
+  ) : (
+    <Progress label={t("phone.loadingModels")} />
+  );
 
   return (
     <div className="stack">
-      {phone.notice && (
-        <StatusNote tone="warn">
-          <p>{t(phone.notice === "wiped-lost" ? "phone.noticeWiped" : "phone.noticeRemoved")}</p>
-          <Button variant="link" onClick={phone.dismissNotice}>
-            {t("common.dismiss")}
-          </Button>
-        </StatusNote>
-      )}
-      {phone.status === "no-crypto" && (
-        <div className="alert alert-error" role="alert">
-          {t("phone.noCrypto")}
-        </div>
-      )}
       {phone.status === "loading" && <Progress label={t("phone.loading")} />}
-      {phone.status === "unbound" &&
-        (models.data ? (
-          <RegisterPhone models={models.data.models} onRegistered={devices.reload} />
-        ) : models.error ? (
-          <ErrorAlert error={models.error} />
-        ) : (
-          <Progress label={t("phone.loadingModels")} />
-        ))}
-      {phone.status === "bound" && phone.phone && <ThisPhone device={phone.phone.device} />}
+      {phone.status === "error" && <ErrorAlert error={phone.error} />}
+      {phone.status === "none" && create}
+      {phone.status === "ready" && phone.phone && <ThisPhone device={phone.phone} />}
       {devices.data ? (
         <MyPhones devices={devices.data} onChanged={devices.reload} />
       ) : devices.error ? (
@@ -332,6 +416,14 @@ function PhoneScreen() {
       ) : (
         <Progress label={t("phone.loadingDevices")} />
       )}
+      {phone.status === "ready" &&
+        (adding ? (
+          create
+        ) : (
+          <Button variant="secondary" onClick={() => setAdding(true)}>
+            {t("phone.addAnother")}
+          </Button>
+        ))}
     </div>
   );
 }
@@ -339,6 +431,6 @@ function PhoneScreen() {
 export const phoneScreen: ScreenDef = {
   path: "/phone",
   title: "phone.title",
-  tab: { label: "tab.phone", icon: "phone" },
+  parent: "/settings",
   Component: PhoneScreen,
 };
