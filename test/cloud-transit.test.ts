@@ -7,6 +7,8 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { transitAccounts } from "../src/cloud/transit/channels.js";
+import type { Operation } from "../src/cloud/tsm/wire.js";
+import { runOperations } from "../src/device/relay.js";
 import {
   openTransitCard,
   refundTransitCard,
@@ -293,6 +295,58 @@ for (const backend of backends) {
       expect([back.statusCode, back.json().error]).toEqual([409, "transfer_no_move_back"]);
       const onward = await transferTransitCard(b.wallet, fresh.id, c.wallet);
       expect(onward.state).toBe("done");
+      await expectBooksBalance(cloud);
+    });
+
+    it("a lost phone's card comes off at its next contact, parked with its balance, and is refunded", async () => {
+      const { phone, wallet } = await phoneOn(cloud, "13800138005");
+      const { card } = await openTransitCard(wallet, {
+        productId: "tu-jiangsu-suzhou",
+        firstTopUp: 3000,
+        channel: "wechat",
+      });
+      // A load left in flight (the phone went away between INITIALIZE and CREDIT).
+      const call = <T>(path: string, body: unknown) =>
+        wallet.client().request<T>("POST", `/api/v1/transit/${path}`, "device", body);
+      const s = await call<{ topup: { id: string }; challenge: { id: string; operations: Operation[] } }>(
+        `cards/${card.id}/topups`,
+        { requestId: "lost-inflight-1", amount: 2000, channel: "wechat" },
+      );
+      await call(`topups/${s.topup.id}/authorise`, {
+        challengeId: s.challenge.id,
+        results: runOperations(phone.se, s.challenge.operations),
+      });
+      phone.se.host.reset();
+      const lost = await cloud.app.inject({
+        method: "POST",
+        url: `/api/v1/devices/${phone.cloud!.deviceId}/lost`,
+        headers: session(phone.cloud!.session!.token),
+      });
+      expect(lost.statusCode).toBe(200);
+      expect((await transitCard(wallet, card.id)).state).toBe("wiping");
+      const sync = await wallet.sync();
+      expect(sync.lost).toBe(true);
+      expect(transitInstance(wallet, "tu-jiangsu-suzhou")).toBeUndefined();
+      // In flight and never provable now: counted as loaded, so its money goes back with the balance.
+      expect(await transitCard(wallet, card.id)).toMatchObject({
+        state: "parked",
+        deviceId: null,
+        balance: 5000,
+      });
+      await expectBooksBalance(cloud);
+      const refund = await cloud.app.inject({
+        method: "POST",
+        url: `/api/v1/transit/cards/${card.id}/refund`,
+        headers: session(phone.cloud!.session!.token),
+        payload: {},
+      });
+      expect(refund.statusCode, refund.body).toBe(202);
+      expect(refund.json()).toMatchObject({
+        state: "done",
+        refund: { balance: 5000, fee: 2000, total: 7000, channel: "wechat" },
+      });
+      expect(await ledgerBalance(cloud, transitAccounts.channel("wechat"))).toBe(0);
+      expect(await ledgerBalance(cloud, transitAccounts.float("tu-jiangsu-suzhou"))).toBe(0);
       await expectBooksBalance(cloud);
     });
 

@@ -86,6 +86,7 @@ export function createServices(ctx: CloudContext, options: ServiceOptions): Serv
   });
   const transit = new TransitService(ctx, {
     ledger,
+    devices,
     notifications,
     tsm,
     keys: options.transitKeys ?? transitKeysFromEnv(),

@@ -27,6 +27,7 @@ import type { InstanceEvent, ScriptEvent } from "../tsm/service.js";
 import { type FundingChannel, isFundingChannel, paymentAccounts, transitAccounts } from "./channels.js";
 import { type CardRow, TRANSIT_OWNER, type TransitCore, type Trx } from "./core.js";
 import { transitErrors } from "./errors.js";
+import type { Loads } from "./loads.js";
 import { amountInRange, chinaMonthStart, modelSupports } from "./rules.js";
 import { type CardView, cardView } from "./views.js";
 
@@ -43,7 +44,10 @@ export const ON_SE_STATES = ["issuing", "active", "moving", "refunding"] as cons
 const CARD_VALIDITY_YEARS = 10;
 
 export class Cards {
-  constructor(private readonly core: TransitCore) {}
+  constructor(
+    private readonly core: TransitCore,
+    private readonly loads: Loads,
+  ) {}
 
   // ---- views ---------------------------------------------------------------------------------------
 
@@ -364,8 +368,52 @@ export class Cards {
     });
   }
 
+  /**
+   * The phone was reported lost: its cards come off it at its next contact (the TSM's delete), their balances
+   * kept in the cloud (parked: refund them). A card in the middle of a refund or transfer is left to it.
+   */
+  async deviceLost(trx: Trx, deviceId: string): Promise<void> {
+    const cards = await trx
+      .selectFrom("transit_cards")
+      .selectAll()
+      .where("device_id", "=", deviceId)
+      .where("state", "=", "active")
+      .execute();
+    for (const card of cards) {
+      await this.core.deps.tsm.enqueueDelete(
+        deviceId,
+        { owner: TRANSIT_OWNER, ref: card.id, aid: fromHex(this.core.product(card).aids.instance) },
+        trx,
+      );
+      await this.core.updateCard(trx, card.id, { state: "wiping" });
+      await this.core.publish(trx, card.account_id, "transit.card.wiping", { cardId: card.id, deviceId });
+    }
+  }
+
+  /**
+   * The lost phone's card is off its SE: parked with its balance. A load still in flight can never be proven
+   * now; it counts as loaded, so its money goes back with the balance whether it landed or not.
+   */
+  private async wiped(trx: Trx, card: CardRow, deviceId: string): Promise<void> {
+    const load = card.inflight_load_id
+      ? await trx
+          .selectFrom("transit_loads")
+          .selectAll()
+          .where("id", "=", card.inflight_load_id)
+          .executeTakeFirst()
+      : undefined;
+    if (load && load.state === "authorised") await this.loads.complete(trx, card, load, "wiped");
+    await this.core.updateCard(trx, card.id, { state: "parked", device_id: null });
+    await this.core.publish(trx, card.account_id, "transit.card.parked", { cardId: card.id, deviceId });
+  }
+
   /** A card-level script finished (its own install and activation; a workflow's scripts go to workflows). */
   async scriptFinished(event: ScriptEvent, trx: Trx, card: CardRow): Promise<void> {
+    if (event.kind === "delete" && card.state === "wiping") {
+      if (event.state === "done") await this.wiped(trx, card, event.deviceId);
+      else await this.core.updateCard(trx, card.id, { state: "active" });
+      return;
+    }
     if (event.kind !== "install" || card.state !== "issuing") return;
     if (event.state === "done") {
       const now = this.core.now();

@@ -12,6 +12,7 @@ import {
 } from "../../transit/index.js";
 import type { CloudContext } from "../context.js";
 import type { Database } from "../db/schema.js";
+import type { DeviceService } from "../devices/service.js";
 import { type Executor, forUpdate } from "../db/tx.js";
 import type { Ledger } from "../ledger/service.js";
 import type { Notifications } from "../notifications/service.js";
@@ -30,6 +31,7 @@ export const TRANSIT_OWNER = "transit";
 
 export interface TransitDeps {
   ledger: Ledger;
+  devices: DeviceService;
   notifications: Notifications;
   tsm: TsmService;
   keys: TransitKeySource;

@@ -30,7 +30,7 @@ import { type CardOperation, RECORD_COUNT, cardOps, parseAnswers } from "./card-
 import { type FundingChannel, transitAccounts } from "./channels.js";
 import type { CardRow, TransitCore, Trx } from "./core.js";
 import { MAX_LOAD_ATTEMPTS } from "./rules.js";
-import type { ChallengePurpose, TransitChallengesTable, TransitLoadsTable } from "./tables.js";
+import type { ChallengePurpose, LoadProof, TransitChallengesTable, TransitLoadsTable } from "./tables.js";
 import { failureJson } from "./views.js";
 
 export type LoadRow = TransitLoadsTable;
@@ -92,13 +92,7 @@ export class Loads {
   }
 
   /** The load reached the card: the card's balance, counter and the top-up follow. `card` is updated too. */
-  async complete(
-    trx: Trx,
-    card: CardRow,
-    load: LoadRow,
-    proof: "tac" | "counter",
-    tac?: Bytes,
-  ): Promise<void> {
+  async complete(trx: Trx, card: CardRow, load: LoadRow, proof: LoadProof, tac?: Bytes): Promise<void> {
     const now = this.core.now();
     const after = load.balance_before + load.amount;
     await trx

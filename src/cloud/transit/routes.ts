@@ -75,7 +75,17 @@ const cardView = {
     aid: { type: "string", description: "the card's applet instance on the SE (hex)" },
     state: {
       type: "string",
-      enum: ["issuing", "active", "moving", "parked", "refunding", "refunded", "failed", "replaced"],
+      enum: [
+        "issuing",
+        "active",
+        "moving",
+        "parked",
+        "refunding",
+        "refunded",
+        "failed",
+        "replaced",
+        "wiping",
+      ],
     },
     deviceId: { type: ["string", "null"] },
     balance: { type: "integer", description: "fen the cloud can prove (TAC-checked loads and rides)" },

@@ -55,11 +55,12 @@ export class TransitService {
   constructor(ctx: CloudContext, deps: TransitDeps) {
     this.core = new TransitCore(ctx, deps);
     this.loads = new Loads(this.core);
-    this.cards = new Cards(this.core);
+    this.cards = new Cards(this.core, this.loads);
     this.topups = new TopUps(this.core, this.loads);
     this.workflows = new Workflows(this.core, this.cards);
     this.clearing = new Clearing(this.core);
     deps.ledger.addFloatProofSource(transitFloatSource);
+    deps.devices.onLost((trx, device) => this.cards.deviceLost(trx, device.id));
     deps.tsm.subscribe(TRANSIT_OWNER, {
       scriptFinished: (e, trx) => this.scriptFinished(e, trx),
       instanceLost: (e, trx) => this.instanceLost(e, trx),

@@ -7,10 +7,11 @@
  * issuing: paid for, install queued on the phone's SE · active: on the SE · moving: leaving its SE for
  * another phone (移卡) · parked: on no SE, balance kept in the cloud (an install on the new phone failed) ·
  * refunding: a refund is under way · refunded: balance paid back, card gone · failed: the install failed,
- * everything paid was returned · replaced: a Shenzhen Tong card moved to a new number (old balance refunded).
+ * everything paid was returned · replaced: a Shenzhen Tong card moved to a new number (old balance refunded) ·
+ * wiping: its phone was reported lost, the TSM takes it off at the phone's next contact (then parked).
  */
 export type TransitCardState =
-  "issuing" | "active" | "moving" | "parked" | "refunding" | "refunded" | "failed" | "replaced";
+  "issuing" | "active" | "moving" | "parked" | "refunding" | "refunded" | "failed" | "replaced" | "wiping";
 
 export interface TransitCardsTable {
   id: string;
@@ -95,8 +96,12 @@ export interface TransitTopUpsTable {
 }
 
 export type LoadState = "authorised" | "completed" | "reversed";
-/** tac: the card's TAC checked · counter: a later MAC1 showed the online counter past this load. */
-export type LoadProof = "tac" | "counter";
+/**
+ * tac: the card's TAC checked · counter: a later MAC1 showed the online counter past this load · wiped: the
+ * card was deleted from a lost phone before it proved the load; counted as loaded, so that its money goes
+ * back with the card's balance whether it landed or not.
+ */
+export type LoadProof = "tac" | "counter" | "wiped";
 
 /** One authorised online load (圈存): MAC1 checked, ledger posted, MAC2 given. One per (card, counter). */
 export interface TransitLoadsTable {
