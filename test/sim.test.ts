@@ -232,12 +232,25 @@ for (const backend of backends) {
       ).toBe(true);
       const bus = await sim(token, "POST", `${p}/taps`, { terminal: { kind: "bus" } });
       expect(bus.body).toMatchObject({ ok: true, code: "bus", details: { amount: 200 } });
+      // A validator whose clock says another day (as `tapwallet gate --at`): the ride is dated then.
+      // (Not before the card was opened: a card refuses to ride before its validity starts.)
+      const earlier = await sim(token, "POST", `${p}/taps`, {
+        terminal: { kind: "bus", at: "2026-04-10T02:00:00Z" },
+      });
+      expect(earlier.body, JSON.stringify(earlier.body.message)).toMatchObject({
+        ok: true,
+        at: "2026-04-10T02:00:00.000Z",
+        clearing: { cleared: 1 },
+      });
 
       const card = await api(token, "GET", `/transit/cards/${cardId}`);
-      expect(card.body["balance"]).toBe(7000 - fare - 200);
+      expect(card.body["balance"]).toBe(7000 - fare - 400);
       const trips = await api(token, "GET", `/transit/cards/${cardId}/transactions`);
       const kinds = trips.body["transactions"].map((t: Json) => t["kind"]);
       expect(kinds).toEqual(expect.arrayContaining(["open", "load", "entry", "purchase"]));
+      expect(trips.body["transactions"].some((t: Json) => t["time"] === "2026-04-10T02:00:00.000Z")).toBe(
+        true,
+      );
 
       const unknownStation = await sim(token, "POST", `${p}/taps`, {
         terminal: { kind: "gate", direction: "entry", station: "9999" },

@@ -269,6 +269,12 @@ const tapResult = {
   },
 } as const;
 
+const gateTime = {
+  type: "string",
+  format: "date-time",
+  description: "the terminal's own date-time (default now), as `tapwallet gate --at`",
+} as const;
+
 const terminalBody = {
   type: "object",
   required: ["terminal"],
@@ -293,13 +299,14 @@ const terminalBody = {
             kind: { const: "gate" },
             direction: { type: "string", enum: ["entry", "exit"] },
             station: { type: "string", pattern: "^[0-9]{4}$" },
+            at: gateTime,
           },
         },
         {
           type: "object",
           required: ["kind"],
           additionalProperties: false,
-          properties: { kind: { const: "bus" } },
+          properties: { kind: { const: "bus" }, at: gateTime },
         },
         {
           type: "object",

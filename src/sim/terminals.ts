@@ -18,7 +18,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { type Bytes, fromHex, toHex } from "../core/bytes.js";
-import type { Clock } from "../core/clock.js";
+import { type Clock, ManualClock } from "../core/clock.js";
 import { TapwalletError } from "../core/errors.js";
 import { type Fen, formatCny } from "../core/money.js";
 import type { Fetch, VirtualPhone } from "../device/index.js";
@@ -57,8 +57,9 @@ import { type ApduTimeline, type FrameTimeline, apduTimeline, frameTimeline } fr
 
 export type TerminalSpec =
   | { kind: "pos"; amount: Fen }
-  | { kind: "gate"; direction: "entry" | "exit"; station: string }
-  | { kind: "bus" }
+  /** `at`: the gate's own date-time (default now), as `tapwallet gate --at` — rides on another day. */
+  | { kind: "gate"; direction: "entry" | "exit"; station: string; at?: string }
+  | { kind: "bus"; at?: string }
   | { kind: "door"; mode: "uid" | "sector"; enrol?: boolean };
 
 export interface TerminalDeps {
@@ -280,12 +281,13 @@ async function transitTap(
   spec: Extract<TerminalSpec, { kind: "gate" | "bus" }>,
   deps: TerminalDeps,
 ): Promise<TapResult> {
+  const clock = spec.at ? new ManualClock(new Date(spec.at)) : deps.clock;
   const common = {
     operator: EXAMPLE_OPERATOR,
     accepts: ["t-union", "city-union", "beijing"] as const,
     psam: psam(deps.transitKeys),
     blacklist: new Blacklist(),
-    clock: deps.clock,
+    clock,
   };
   let id: string;
   let name: Words;
@@ -362,7 +364,7 @@ async function transitTap(
     softwareMs,
     onlineMs: null,
     clearing: log.all.length > 0 ? await upload(log, deps) : null,
-    at: deps.clock.now().toISOString(),
+    at: clock.now().toISOString(),
   };
 }
 
