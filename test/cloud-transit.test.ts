@@ -17,6 +17,7 @@ import {
   transitCard,
   transitInstance,
 } from "../src/device/transit.js";
+import { PRODUCTS } from "../src/transit/index.js";
 import { backends } from "./cloud-harness.js";
 import {
   cardsTotal,
@@ -155,6 +156,24 @@ for (const backend of backends) {
           "transit.refund.done",
         ]),
       );
+      await expectBooksBalance(cloud);
+    });
+
+    it("every product on offer opens, tops up and refunds with its proven balance", async () => {
+      const open = PRODUCTS.filter((p) => p.status === "available");
+      expect(open).toHaveLength(20);
+      for (const [i, p] of open.entries()) {
+        const { phone, wallet } = await phoneOn(cloud, `1370013${String(i).padStart(4, "0")}`);
+        const { card } = await openTransitCard(wallet, {
+          productId: p.id,
+          firstTopUp: 1000,
+          channel: "wechat",
+        });
+        await topUpTransitCard(wallet, card.id, 1500);
+        expect([p.id, (await readPhone(phone)).balance]).toEqual([p.id, 2500]);
+        const r = await refundTransitCard(wallet, card.id);
+        expect([p.id, r.state, r.provenBalance]).toEqual([p.id, "done", 2500]);
+      }
       await expectBooksBalance(cloud);
     });
 
