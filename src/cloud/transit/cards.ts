@@ -288,6 +288,12 @@ export class Cards {
       closed_at: null,
     };
     await trx.insertInto("transit_cards").values(card).execute();
+    // The TSM's rows before the ledger's, the order a sync takes them in (it may pay back through the ledger).
+    await this.queueInstall(trx, card, p.deviceId, {
+      balance: req.firstTopUp,
+      onlineAtc: 0,
+      offlineAtc: 0,
+    });
     const funding = transitAccounts.funding(p.accountId, ch);
     const total = fee + req.firstTopUp;
     const meta = { card: id, product: product.id };
@@ -312,11 +318,6 @@ export class Cards {
       ],
       meta,
     );
-    await this.queueInstall(trx, card, p.deviceId, {
-      balance: req.firstTopUp,
-      onlineAtc: 0,
-      offlineAtc: 0,
-    });
     await this.core.publish(trx, p.accountId, "transit.card.issuing", {
       cardId: id,
       productId: product.id,
