@@ -171,6 +171,12 @@ async function openPostgres(url: string, options: OpenOptions): Promise<CloudDb>
     types: typeParsers,
     options: `-c search_path=${schema}`,
   });
+  // A connection that PostgreSQL or the network ends (restart, failover, pg_terminate_backend) emits 'error' on
+  // its client (while a query runs) or on the pool (while idle); unheard, either would crash the server. The
+  // query in flight fails on its own (the request answers 5xx and the caller may retry), the pool drops the
+  // client and the next query opens a new connection (test/faults-db.test.ts).
+  pool.on("connect", (client) => client.on("error", () => {}));
+  pool.on("error", () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: "postgres", location: redactUrl(url), schema, close: () => db.destroy() };
 }
