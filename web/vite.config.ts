@@ -1,6 +1,6 @@
 /**
  * The web app's build: `npm run build:web` writes `web/dist`, which the cloud serves (src/cloud/http/web.ts).
- * `npm run dev:web` serves it with hot reload on :5173 and passes /api and /docs to a cloud on :8080.
+ * `npm run dev:web` serves it with hot reload on :5173 and passes /api, /sim and /docs to a cloud on :8080.
  */
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
@@ -19,6 +19,6 @@ export default defineConfig({
   },
   server: {
     port: 5173,
-    proxy: { "/api": cloud, "/docs": cloud },
+    proxy: { "/api": cloud, "/sim": cloud, "/docs": cloud },
   },
 });

@@ -38,8 +38,10 @@ async function withBrowser(run: (page: Page) => Promise<void>): Promise<void> {
   }
 }
 
-const tab = (page: Page, name: string) => page.getByRole("navigation").getByRole("link", { name, exact: true }).click();
-const heading = (page: Page, name: string) => page.getByRole("heading", { level: 1, name, exact: true }).waitFor();
+const tab = (page: Page, name: string) =>
+  page.getByRole("navigation").getByRole("link", { name, exact: true }).click();
+const heading = (page: Page, name: string) =>
+  page.getByRole("heading", { level: 1, name, exact: true }).waitFor();
 const alertText = (page: Page) => page.getByRole("alert").first().textContent();
 
 /** Signs in and makes a 小米6 (it carries T-Union cards) through the phone screen; ends on the cards. */
@@ -61,7 +63,9 @@ async function tapPhone(page: Page, label = "靠近终端刷卡") {
   await page.getByRole("button", { name: label }).click();
   await result.waitFor();
   // The outcome of this tap, not the one before it.
-  await expect.poll(async () => (await result.getByRole("status").textContent()) !== before || before === null).toBe(true);
+  await expect
+    .poll(async () => (await result.getByRole("status").textContent()) !== before || before === null)
+    .toBe(true);
   return result;
 }
 
@@ -93,7 +97,9 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
       await page.getByRole("button", { name: "下一步" }).click();
 
       await heading(page, "添加银行卡");
-      await page.getByText(/中国工商银行已向尾号 \d{4} 的储蓄卡预留手机 138\*\*\*\*8001 发送验证码/).waitFor();
+      await page
+        .getByText(/中国工商银行已向尾号 \d{4} 的储蓄卡预留手机 138\*\*\*\*8001 发送验证码/)
+        .waitFor();
       const code = await server.bankCodeFor(card.reservedPhone);
       await page.getByLabel("6 位银行验证码").fill(String((Number(code) + 1) % 1_000_000).padStart(6, "0"));
       await page.getByRole("button", { name: "确认添加" }).click();
@@ -114,7 +120,10 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
       await page.getByLabel("金额（元）").fill("12.34");
       const result = await tapPhone(page);
       await result.getByRole("status").getByText("交易成功", { exact: true }).waitFor();
-      await page.getByRole("status").filter({ hasText: "付款成功 ¥12.34：Tapwallet Simulator Store" }).waitFor();
+      await page
+        .getByRole("status")
+        .filter({ hasText: "付款成功 ¥12.34：Tapwallet Simulator Store" })
+        .waitFor();
       await result.getByText("签购单 / SALES SLIP", { exact: false }).waitFor();
       const timeline = result.getByRole("list", { name: "时序，按发生顺序" });
       expect(await timeline.getByRole("listitem").count()).toBeGreaterThan(3);
@@ -133,11 +142,17 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
       await page.getByRole("button", { name: "Verify with fingerprint" }).click();
       const verified = await tapPhone(page, "Tap the phone");
       await verified.getByRole("status").getByText("approved", { exact: true }).waitFor();
-      await page.getByRole("status").filter({ hasText: "Paid ¥1200.00 at Tapwallet Simulator Store" }).waitFor();
+      await page
+        .getByRole("status")
+        .filter({ hasText: "Paid ¥1200.00 at Tapwallet Simulator Store" })
+        .waitFor();
 
       // The card's payments, live.
       await tab(page, "Cards");
-      await page.getByRole("link", { name: /Industrial and Commercial Bank of China/ }).first().click();
+      await page
+        .getByRole("link", { name: /Industrial and Commercial Bank of China/ })
+        .first()
+        .click();
       const payments = page.getByRole("list", { name: "Payments" });
       await payments.getByText("¥12.34").waitFor();
       await payments.getByText("¥1200.00").first().waitFor();
@@ -195,7 +210,10 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
       const trips = page.getByRole("list", { name: "交易记录，最新的在前" });
       await trips.getByText("乘车 · 国贸").waitFor();
       await trips.getByText("-¥5.00").waitFor();
-      await page.getByRole("table", { name: "近 6 个月乘车花费" }).getByRole("cell", { name: "¥5.00" }).waitFor();
+      await page
+        .getByRole("table", { name: "近 6 个月乘车花费" })
+        .getByRole("cell", { name: "¥5.00" })
+        .waitFor();
 
       // Refund rules are shown before the user agrees (not carried out here).
       await page.getByRole("button", { name: "退卡" }).click();
@@ -206,7 +224,10 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
 
       // A second T-Union card on the same phone: the phone refuses, saying why.
       await tab(page, "交通卡");
-      await page.getByRole("listitem", { name: "京津冀互联互通卡" }).getByRole("link", { name: "京津冀互联互通卡" }).click();
+      await page
+        .getByRole("listitem", { name: "京津冀互联互通卡" })
+        .getByRole("link", { name: "京津冀互联互通卡" })
+        .click();
       await page.getByRole("button", { name: /^支付 ¥\d+\.\d\d 并开卡$/ }).click();
       await expect.poll(() => alertText(page)).toContain("每台设备仅能存在一张交通联合卡，已有盛京通");
 
@@ -214,7 +235,9 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
       await page.goto(`${server.url}/transit/open/beijing-yikatong`);
       await page.getByText("北京市政交通一卡通已停止开新卡，开卡会被拒绝。").waitFor();
       await page.getByRole("button", { name: /^支付 ¥\d+\.\d\d 并开卡$/ }).click();
-      await expect.poll(() => alertText(page)).toContain("北京市政交通一卡通已停止开新卡，请改开京津冀互联互通卡");
+      await expect
+        .poll(() => alertText(page))
+        .toContain("北京市政交通一卡通已停止开新卡，请改开京津冀互联互通卡");
       await tab(page, "设置");
       await page.getByRole("radio", { name: "English" }).check();
       await page.goto(`${server.url}/transit/open/beijing-yikatong`);
@@ -222,7 +245,10 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
       await expect.poll(() => alertText(page)).toContain("closed for new cards");
       expect(await alertText(page)).toContain("Beijing-Tianjin-Hebei Interconnection Card");
       await tab(page, "Transit");
-      await page.getByRole("listitem", { name: "Beijing Yikatong (BMAC)" }).getByText("Closed to new cards").waitFor();
+      await page
+        .getByRole("listitem", { name: "Beijing Yikatong (BMAC)" })
+        .getByText("Closed to new cards")
+        .waitFor();
     });
   });
 
@@ -239,7 +265,10 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
       await page.getByRole("button", { name: "读卡" }).click();
       const verdict = page.getByRole("region", { name: "检查结果" });
       await verdict.getByText("这张卡不能模拟").waitFor();
-      await verdict.getByText(/扇区 3/).first().waitFor();
+      await verdict
+        .getByText(/扇区 3/)
+        .first()
+        .waitFor();
       await verdict.getByText(/读出 15\/16 个扇区/).waitFor();
       await expect(page.getByRole("button", { name: "添加到这台手机" }).count()).resolves.toBe(0);
 

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import type { FastifyInstance } from "fastify";
+import type { Clock } from "../../src/core/clock.js";
 import { attachSimulator } from "../../src/cli/simulator.js";
 import { MemoryOtpSender } from "../../src/cloud/accounts/otp-sender.js";
 import { MemoryBankOtpSender } from "../../src/cloud/tsp/bank-otp.js";
@@ -45,11 +46,19 @@ const WEB_CONFIG = fileURLToPath(new URL("../../web/vite.config.ts", import.meta
 export async function buildWebApp(): Promise<string> {
   const outDir = mkdtempSync(join(tmpdir(), "tw-web-"));
   const { build } = await import("vite");
-  await build({
-    configFile: WEB_CONFIG,
-    logLevel: "warn",
-    build: { outDir, emptyOutDir: true, sourcemap: false },
-  });
+  // Vite's build sets NODE_ENV=production in this process when it is unset; the server started after it is
+  // a development server (development keys, codes in memory), so the variable is put back as it was.
+  const nodeEnv = process.env["NODE_ENV"];
+  try {
+    await build({
+      configFile: WEB_CONFIG,
+      logLevel: "warn",
+      build: { outDir, emptyOutDir: true, sourcemap: false },
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env["NODE_ENV"];
+    else process.env["NODE_ENV"] = nodeEnv;
+  }
   return outDir;
 }
 
@@ -72,6 +81,8 @@ export interface WalletServer {
 export async function startWalletServer(
   webRoot: string | false,
   policy: Partial<CloudPolicy> = {},
+  /** The server's and the simulator's clock (default: the system's). */
+  clock?: Clock,
 ): Promise<WalletServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "tw-data-"));
   const db = await openDatabase({ dataDir });
@@ -86,9 +97,10 @@ export async function startWalletServer(
     // Streams notice new events quickly in tests.
     policy: { notificationPollMs: 100, ...policy },
     tsp: { bankOtpSender: bankOtp },
+    ...(clock ? { clock } : {}),
   });
   // The development keys of `npm start` (acquirer, factory master, transit seed, a registered operator).
-  await attachSimulator(app, { dataDir, cloudUrl: "http://127.0.0.1", env: {} });
+  await attachSimulator(app, { dataDir, cloudUrl: "http://127.0.0.1", env: {}, ...(clock ? { clock } : {}) });
   await app.listen({ port: 0, host: "127.0.0.1" });
   const address = app.server.address();
   if (typeof address !== "object" || !address) throw new Error("server has no address");

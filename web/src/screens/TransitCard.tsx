@@ -320,21 +320,25 @@ function TransitCardScreen() {
               <p className="muted">{t("transit.noTrips")}</p>
             ) : (
               <ol className="plain-list" aria-label={t("transit.tripList")}>
-                {[...trips.data].reverse().map((x, i) => (
-                  <li key={`${x.time}-${i}`} className="txn">
-                    <span className="txn-main">
-                      <span>
-                        {t(KIND[x.kind])}
-                        {x.location ? ` · ${place(x.location)}` : ""}
+                {[...trips.data]
+                  .sort((a, b) => Date.parse(b.time) - Date.parse(a.time))
+                  .map((x, i) => (
+                    <li key={`${x.time}-${i}`} className="txn">
+                      <span className="txn-main">
+                        <span>
+                          {t(KIND[x.kind])}
+                          {x.location ? ` · ${place(x.location)}` : ""}
+                        </span>
+                        {x.amount !== 0 && (
+                          <span className={x.amount < 0 ? "amount" : "amount credit"}>
+                            {x.amount > 0 ? "+" : ""}
+                            {yuan(x.amount)}
+                          </span>
+                        )}
                       </span>
-                      <span className={x.amount < 0 ? "amount" : "amount credit"}>
-                        {x.amount > 0 ? "+" : ""}
-                        {yuan(x.amount)}
-                      </span>
-                    </span>
-                    <span className="muted small">{dateTime(x.time)}</span>
-                  </li>
-                ))}
+                      <span className="muted small">{dateTime(x.time)}</span>
+                    </li>
+                  ))}
               </ol>
             )}
           </>
