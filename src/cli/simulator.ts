@@ -8,8 +8,8 @@
  *   TAPWALLET_SE_MASTER_KEY  the factory master of the phones' SEs (the TSM's; development default)
  *   TAPWALLET_ACQUIRER_KEY   the simulated POS's acquirer API key (default: the development acquirer key)
  *   TAPWALLET_OPERATOR_KEY   the example operator's clearing upload key. Outside production, when unset, the
- *                            development operator (bj-subway) is registered once and its key kept with the
- *                            simulator's terminals (DATA_DIR/terminals/operator.json, 0600)
+ *                            development operator (bj-subway) is registered at the first gate upload and its
+ *                            key kept with the simulator's terminals (DATA_DIR/terminals/operator.json, 0600)
  *   TRANSIT_ISSUER_KEY_SEED  the seed the gates' PSAM purchase keys come from (the cloud's; development default)
  */
 import type { FastifyInstance } from "fastify";
@@ -75,8 +75,11 @@ export async function attachSimulator(
       "生产环境运行模拟器须设置 TAPWALLET_ACQUIRER_KEY",
       "TAPWALLET_ACQUIRER_KEY must be set to run the simulator in production",
     );
-  const operatorKey =
-    env["TAPWALLET_OPERATOR_KEY"] || (production ? null : await developmentOperatorKey(app, o.dataDir));
+  const given = env["TAPWALLET_OPERATOR_KEY"] || (production ? null : undefined);
+  // The development operator is registered when a gate first uploads (nothing happens at start).
+  let provisioned: Promise<string | null> | undefined;
+  const operatorKey = () =>
+    given !== undefined ? Promise.resolve(given) : (provisioned ??= developmentOperatorKey(app, o.dataDir));
   return registerSimulator(app, {
     dataDir: o.dataDir,
     cloudUrl: o.cloudUrl,

@@ -30,8 +30,8 @@ export interface SimulatorOptions {
   clock?: Clock;
   /** The acquirer API key the simulated POS authorises with. */
   acquirerKey: string;
-  /** The example operator's upload key for clearing; null keeps gate records on the gates. */
-  operatorKey: string | null;
+  /** The example operator's upload key for clearing, asked for at the first upload; null keeps gate records on the gates. */
+  operatorKey: () => Promise<string | null>;
   /** The factory master of the phones' SEs (the TSM holds the same). */
   factoryMasterKey?: Bytes;
   /** The transit issuer's seed the gates' PSAMs derive their purchase keys from. */

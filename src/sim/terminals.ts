@@ -68,8 +68,8 @@ export interface TerminalDeps {
   cloudUrl: string;
   fetch: Fetch;
   acquirerKey: string;
-  /** The example operator's upload key for clearing; null: records stay on the gate. */
-  operatorKey: string | null;
+  /** The example operator's upload key for clearing (asked at the first upload); null: records stay on the gate. */
+  operatorKey: () => Promise<string | null>;
   transitKeys: IssuerKeyStore;
 }
 
@@ -209,7 +209,8 @@ function psam(keys: IssuerKeyStore): PsamClient {
 }
 
 async function upload(log: GateLog, deps: TerminalDeps): Promise<ClearingOutcome> {
-  if (!deps.operatorKey)
+  const operatorKey = await deps.operatorKey();
+  if (!operatorKey)
     return {
       sent: false,
       message: {
@@ -221,7 +222,7 @@ async function upload(log: GateLog, deps: TerminalDeps): Promise<ClearingOutcome
   try {
     const res = await deps.fetch(`${deps.cloudUrl.replace(/\/+$/, "")}/api/v1/transit/clearing/uploads`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-operator-key": deps.operatorKey },
+      headers: { "content-type": "application/json", "x-operator-key": operatorKey },
       body: JSON.stringify(body),
     });
     const j = (await res.json()) as {
