@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { runTarget } from "../bench/fuzz/runner.js";
+import { fromHex } from "../src/core/bytes.js";
+import { decodeTranscript, formatDecoded } from "../src/nfc/decode.js";
 import { FUZZ_TARGETS } from "../bench/fuzz/targets.js";
 
 const RUNS = Number(process.env["FUZZ_SHORT_RUNS"] ?? 4000);
@@ -52,4 +54,15 @@ describe("fuzz targets, short run", () => {
       expect(r.inputs).toBeGreaterThanOrEqual(RUNS);
     });
   }
+});
+
+describe("what longer fuzz runs found, kept as cases", () => {
+  it("the decoder shows a zero byte read as a tag (6C 02 00 00 in an answer) instead of throwing", () => {
+    // npm run fuzz, "trace files" target, seed 1163315970: tagHex(0) threw RangeError out of the decoder.
+    const d = decodeTranscript([
+      { command: fromHex("00B2010C00"), response: fromHex("6C0200009F5D060000000387879000") },
+    ]);
+    expect(formatDecoded(d, "en")).toContain("6C");
+    expect(JSON.stringify(d)).toContain('"tag":"00"');
+  });
 });

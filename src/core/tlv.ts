@@ -2,7 +2,7 @@
  * BER-TLV as EMV uses it (ISO/IEC 8825-1 subset): tags of 1–3 bytes, lengths in short form or long form
  * (81–84), constructed tags parsed into children. Parsing untrusted bytes returns a `Result`.
  */
-import { type Bytes, concat, toHex } from "./bytes.js";
+import { type Bytes, concat } from "./bytes.js";
 import { type Result, err, ok } from "./result.js";
 
 export interface Tlv {
@@ -157,4 +157,11 @@ export function* walkTlv(nodes: Tlv[], depth = 0): Generator<{ node: Tlv; depth:
   }
 }
 
-export const tagHex = (tag: number): string => toHex(encodeTag(tag));
+/**
+ * A tag as the hex of its bytes ("9F38"). Any number a parse returned is shown, 00 included (a zero byte read as
+ * a tag when padding is not skipped): untrusted input must not make a decoder throw.
+ */
+export const tagHex = (tag: number): string => {
+  const h = tag.toString(16).toUpperCase();
+  return h.length % 2 ? `0${h}` : h;
+};
