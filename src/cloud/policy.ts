@@ -44,6 +44,8 @@ export interface CloudPolicy {
   notificationRecheckMs: number;
   /** How often each server instance deletes expired codes, sessions, nonces and rate-limit windows. */
   janitorIntervalMs: number;
+  /** Phones' imported public keys each instance keeps (devices/key-cache.ts); 0 imports every time. */
+  deviceKeyCacheSize: number;
 }
 
 export const defaultPolicy: CloudPolicy = {
@@ -62,6 +64,7 @@ export const defaultPolicy: CloudPolicy = {
   notificationHeartbeatMs: 15 * SECOND,
   notificationRecheckMs: 30 * SECOND,
   janitorIntervalMs: 5 * MINUTE,
+  deviceKeyCacheSize: 10_000,
 };
 
 export function resolvePolicy(overrides: Partial<CloudPolicy> = {}): CloudPolicy {

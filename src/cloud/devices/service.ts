@@ -11,6 +11,8 @@
  *   an unknown id does, so ids cannot be probed (docs/CLOUD.md).
  * - Reporting a phone lost sets a flag and runs the `onLost` hooks inside the same transaction: the
  *   token service will register one that suspends the phone's cards.
+ * - The imported public keys are kept in a bounded LRU keyed by the stored SPKI (`key-cache.ts`): data derived
+ *   from the row, not state — the row itself is read on every request.
  */
 import type { Transaction } from "kysely";
 import type { CloudContext } from "../context.js";
@@ -22,6 +24,7 @@ import type { Notifications } from "../notifications/service.js";
 import { randomId } from "../random.js";
 import type { RateLimits } from "../ratelimit/service.js";
 import { SUPPORTED_MODELS, findModel, type PhoneModel } from "./models.js";
+import { DeviceKeyCache } from "./key-cache.js";
 import { regionRefusal } from "./regions.js";
 import {
   canonicalString,
@@ -88,12 +91,16 @@ function notFound(): CloudError {
 export class DeviceService {
   private readonly lostHooks: DeviceHook[] = [];
   private readonly removedHooks: DeviceHook[] = [];
+  /** Imported keys by their stored SPKI: derived from the rows, never deciding anything (key-cache.ts). */
+  private readonly keys: DeviceKeyCache;
 
   constructor(
     private readonly ctx: CloudContext,
     private readonly rateLimits: RateLimits,
     private readonly notifications: Notifications,
-  ) {}
+  ) {
+    this.keys = new DeviceKeyCache(ctx.policy.deviceKeyCacheSize);
+  }
 
   /** Registers work to do when an owner reports a phone lost (e.g. suspend its tokens). */
   onLost(hook: DeviceHook): void {
@@ -207,7 +214,7 @@ export class DeviceService {
         "The device was removed; bind it again",
       );
     }
-    const key = parseDevicePublicKey(row.public_key);
+    const key = this.keys.get(row.public_key);
     if (!key.ok) throw unauthenticated("unknown_device", "设备未绑定", "The device is not bound");
     await this.verifySigned(request, sig.value, key.value);
     return { kind: "device", accountId: row.account_id, deviceId: row.id };
