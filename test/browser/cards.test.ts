@@ -4,7 +4,9 @@
  * card added with the bank's code and paid with at the simulated POS (the payment arriving live), a T-Union
  * card opened, topped up and ridden through gates (its trips in the chart), the refusals the API words (a
  * second T-Union card, a closed product naming its successor, a wrong bank code, a payment that needs the
- * user's verification) in both languages, and a door card uploaded and opening the simulated door.
+ * user's verification) in both languages, a door card uploaded and opening the simulated door, and a
+ * Shenzhen Tong card moved to a second phone and refunded, their rules shown first. Every control on these
+ * screens is labelled.
  * Skipped only when chromium is absent outside CI; in CI it must run.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +23,7 @@ import {
   startWalletServer,
   type WalletServer,
 } from "./harness.js";
+import type { PageGlobal } from "./dom.js";
 
 let server: WalletServer;
 let numbers = 0;
@@ -54,6 +57,30 @@ async function signInWithPhone(page: Page): Promise<void> {
   await page.getByRole("region", { name: "本机" }).waitFor();
   await tab(page, "卡包");
   await heading(page, "卡包");
+}
+
+/** Every control on the screen has an accessible name (label, aria-label or its own text). */
+async function expectAllLabelled(page: Page): Promise<void> {
+  const unlabelled = await page.evaluate(() =>
+    [
+      ...(globalThis as unknown as PageGlobal).document.querySelectorAll(
+        "input, select, textarea, button, a[href], summary",
+      ),
+    ]
+      .filter((el) => {
+        const labels = el.labels;
+        const named =
+          (labels && labels.length > 0) ||
+          el.getAttribute("aria-label") ||
+          el.getAttribute("aria-labelledby") ||
+          (el.tagName === "BUTTON" || el.tagName === "A" || el.tagName === "SUMMARY"
+            ? (el.textContent ?? "").trim()
+            : "");
+        return !named;
+      })
+      .map((el) => el.outerHTML.slice(0, 80)),
+  );
+  expect(unlabelled).toEqual([]);
 }
 
 /** Holds the phone to the terminal the form is set to; returns the outcome panel. */
@@ -94,6 +121,7 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
       await page.getByLabel("有效期（月/年）").fill("1230");
       expect(await page.getByLabel("有效期（月/年）").inputValue()).toBe("12/30");
       await page.getByLabel("我已阅读并同意以上条款").check();
+      await expectAllLabelled(page);
       await page.getByRole("button", { name: "下一步" }).click();
 
       await heading(page, "添加银行卡");
@@ -131,6 +159,7 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
       await result.getByText("空中时间 106 kbit/s").waitFor();
       await result.getByText("空中时间 848 kbit/s").waitFor();
       await result.getByText("联机授权").waitFor();
+      await expectAllLabelled(page);
 
       // Above ¥1000 the card wants the user verified on the phone: refused, in English too, until then.
       await tab(page, "设置");
@@ -177,6 +206,11 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
       const bill = page.getByRole("group", { name: "首次充值" });
       await bill.waitFor();
       await page.getByText("¥70.00").first().waitFor();
+      // Slow the opening down so its progress indication can be seen.
+      await page.route("**/sim/v1/phones/*/transit/cards", async (route) => {
+        await new Promise((r) => setTimeout(r, 500));
+        await route.continue();
+      });
       await page.getByRole("button", { name: "支付 ¥70.00 并开卡" }).click();
       await page.getByRole("status").filter({ hasText: "正在支付、开卡并写入手机…" }).waitFor();
       await heading(page, "交通卡");
@@ -285,6 +319,7 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
       await page.getByRole("button", { name: "添加到这台手机" }).click();
       await page.getByText("门卡“单元门”已写入手机并启用").waitFor();
       await page.getByRole("region", { name: "我的门卡" }).getByText("当前门卡").waitFor();
+      await expectAllLabelled(page);
 
       // The door reader lets in only the cards enrolled at it.
       await tab(page, "终端");
@@ -311,6 +346,49 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
       const sector = await tapPhone(page, "Tap the phone");
       await sector.getByText("Door opened").waitFor();
       await sector.getByText("card nonce nT").waitFor();
+    });
+  });
+
+  it("moves a Shenzhen Tong card to a second phone and refunds it there, each with its rules shown before agreeing", async () => {
+    await withBrowser(async (page) => {
+      await signInWithPhone(page);
+      // A second phone on the account to move the card to.
+      await page.goto(`${server.url}/phone`);
+      await page.getByRole("button", { name: "再建一部模拟手机" }).click();
+      await page.getByLabel("机型", { exact: true }).selectOption("cepheus");
+      await page.getByLabel("设备名称").fill("新手机");
+      await page.getByRole("button", { name: "出厂并注册" }).click();
+      await page.getByRole("region", { name: "本机" }).getByText("小米9 (cepheus)").waitFor();
+      await page.getByRole("button", { name: "显示 测试手机" }).click();
+      await page.getByRole("region", { name: "本机" }).getByText("小米6 (sagit)").waitFor();
+
+      await page.goto(`${server.url}/transit/open/shenzhen-tong`);
+      await page.getByRole("button", { name: "支付 ¥50.00 并开卡" }).click();
+      await page.getByLabel("余额").getByText("¥50.00").waitFor();
+      const oldNumber = await page.locator(".facts dd.mono").first().textContent();
+
+      await page.getByRole("button", { name: "移到另一台手机" }).click();
+      const rules = page.getByRole("group", { name: "移到另一台手机" });
+      await rules.getByText("深圳通：每个自然年只能移卡一次").waitFor();
+      await rules.getByText("原卡余额 ¥50.00 退回支付渠道，不转到新卡").waitFor();
+      await expect(rules.getByRole("button", { name: "确认移卡" }).isDisabled()).resolves.toBe(true);
+      await rules.getByLabel("移到哪台手机").selectOption({ label: "新手机" });
+      await rules.getByLabel("我已了解以上规则").check();
+      await rules.getByRole("button", { name: "确认移卡" }).click();
+      // The new card on the new phone, with a new number.
+      await page.getByRole("heading", { name: "深圳通" }).waitFor();
+      await expect.poll(() => page.locator(".facts dd.mono").first().textContent()).not.toBe(oldNumber);
+      await tab(page, "卡包");
+      await page.getByText("本机：新手机（小米9）").waitFor();
+      await page.getByRole("link", { name: /深圳通 · 余额/ }).click();
+
+      await page.getByRole("button", { name: "退卡" }).click();
+      const refund = page.getByRole("group", { name: "退卡" });
+      await refund.getByText("卡片从手机中删除，卡号作废").waitFor();
+      await refund.getByLabel("我已了解以上规则").check();
+      await refund.getByRole("button", { name: "确认退卡" }).click();
+      await heading(page, "交通卡");
+      await page.getByText("这台手机还没有交通卡。从下面的目录中开通一张。").waitFor();
     });
   });
 });
