@@ -12,35 +12,10 @@ import type { ScreenDef } from "../app/screens.js";
 import { useSignedIn } from "../app/session.js";
 import { Button, ErrorAlert, Progress, StatusNote } from "../components/feedback.js";
 import { useAsyncAction, useLoad } from "../hooks/useAsync.js";
+import { formatExpiry, groupCardNumber, luhnValid } from "../cards/card-number.js";
 import { useI18n } from "../i18n/i18n.js";
 import { usePhone } from "../phone/phone.js";
 import { PhoneNeeded } from "./Phone.js";
-
-/** The Luhn (mod 10) check every UnionPay card number passes. */
-export function luhnValid(digits: string): boolean {
-  if (!/^\d{12,19}$/.test(digits)) return false;
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
-/** `6222020000000000012` → `6222 0200 0000 0000 012`. */
-export function groupCardNumber(digits: string): string {
-  return digits.replace(/(\d{4})(?=\d)/g, "$1 ");
-}
-
-/** Typing `1230` gives `12/30`. */
-function formatExpiry(text: string): string {
-  const d = text.replace(/\D/g, "").slice(0, 4);
-  return d.length > 2 ? `${d.slice(0, 2)}/${d.slice(2)}` : d;
-}
 
 function CardForm({ terms, onSent }: { terms: BankTerms; onSent(e: Enrolment): void }) {
   const { t, pick } = useI18n();
