@@ -134,14 +134,16 @@ export class PhoneSimulator {
 
   // ---- phones --------------------------------------------------------------------------------------
 
-  list(account: Account): SimPhoneView[] {
-    return this.store.list(account.id).flatMap((r) => {
-      try {
-        return [this.view(r, this.open(r.id))];
-      } catch {
-        return [];
-      }
-    });
+  /** The account's phones, each read under its lock (reading the active door card talks to the SE). */
+  async list(account: Account): Promise<SimPhoneView[]> {
+    const out: SimPhoneView[] = [];
+    for (const r of this.store.list(account.id)) {
+      const view = await this.store
+        .exclusive(r.id, async () => this.view(this.store.record(r.id, account.id), this.open(r.id)))
+        .catch(() => null);
+      if (view) out.push(view);
+    }
+    return out;
   }
 
   show(account: Account, id: string): Promise<SimPhoneView> {

@@ -373,7 +373,7 @@ export const simRoutes: FastifyPluginAsync<SimRouteOptions> = async (app, o) => 
         },
       },
     },
-    async (request) => ({ phones: sim.list(callerOf(request).account) }),
+    async (request) => ({ phones: await sim.list(callerOf(request).account) }),
   );
 
   app.post<{ Body: { model: string; region: string; name?: string } }>(
