@@ -104,7 +104,7 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
     await server?.close();
   });
 
-  it("adds a bank card with the bank's code (a wrong one first) and pays at the simulated POS; the payment shows live", async () => {
+  it("adds a bank card with the bank's code (a wrong one first), pays at the simulated POS (the payment shows live), suspends, resumes and deletes it", async () => {
     const card = TEST_CARDS[0]!;
     await withBrowser(async (page) => {
       await signInWithPhone(page);
@@ -185,10 +185,31 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
       const payments = page.getByRole("list", { name: "Payments" });
       await payments.getByText("¥12.34").waitFor();
       await payments.getByText("¥1200.00").first().waitFor();
+
+      // Suspended, the token is refused by the issuer; resumed, it pays; deleted, it leaves the wallet.
+      await page.getByRole("button", { name: "Suspend" }).click();
+      await page.getByText("Card suspended").waitFor();
+      await page.getByText("Suspended (by you)").waitFor();
+      await tab(page, "Terminal");
+      await page.getByLabel("Amount (yuan)").fill("8.00");
+      const refused = await tapPhone(page, "Tap the phone");
+      await refused.getByRole("status").getByText("restricted card").waitFor();
+      await tab(page, "Cards");
+      await page
+        .getByRole("link", { name: /Industrial and Commercial Bank of China/ })
+        .first()
+        .click();
+      await page.getByRole("button", { name: "Resume" }).click();
+      await page.getByText("Card resumed").waitFor();
+      await page.getByRole("button", { name: "Delete" }).click();
+      await page.getByText("The token stops working at once", { exact: false }).waitFor();
+      await page.getByRole("button", { name: "Delete card" }).click();
+      await heading(page, "Cards");
+      await page.getByRole("heading", { name: "No cards yet" }).waitFor();
     });
   });
 
-  it("opens a T-Union card with its fee and first top-up, tops it up, rides a gate, and refuses a second T-Union card and a closed product with the reason", async () => {
+  it("opens a T-Union card with its fee and first top-up, tops it up, rides a gate (locked, as the express card), and refuses a second T-Union card and a closed product with the reason", async () => {
     await withBrowser(async (page) => {
       await signInWithPhone(page);
       await tab(page, "交通卡");
@@ -255,6 +276,19 @@ describe.skipIf(skipBrowserTests)("cards and the terminal simulator in chromium"
       await page.getByText("开卡费 ¥20.00 一并退还").waitFor();
       await expect(page.getByRole("button", { name: "确认退卡" }).isDisabled()).resolves.toBe(true);
       await page.getByRole("button", { name: "取消" }).click();
+
+      // The express card answers the gate while the phone is locked.
+      await tab(page, "设置");
+      await page.getByLabel("快捷交通卡").selectOption({ label: "盛京通" });
+      await page.getByText("快捷交通卡已更新").waitFor();
+      await tab(page, "终端");
+      await page.getByRole("button", { name: "锁屏" }).click();
+      await page.getByText("已锁屏", { exact: false }).first().waitFor();
+      await page.getByRole("radio", { name: "地铁闸机" }).check();
+      await page.getByRole("radio", { name: "进站" }).check();
+      const locked = await tapPhone(page);
+      await locked.getByText("闸门打开：进站（余额 ¥65.00）").waitFor();
+      await page.getByRole("button", { name: "解锁" }).click();
 
       // A second T-Union card on the same phone: the phone refuses, saying why.
       await tab(page, "交通卡");
