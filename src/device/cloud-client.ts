@@ -123,7 +123,7 @@ export class CloudClient {
   // ---- any route (the card services' phone-side modules, e.g. src/device/transit.ts) ---------------
 
   request<T>(
-    method: "GET" | "POST" | "DELETE",
+    method: "GET" | "POST" | "PATCH" | "DELETE",
     path: string,
     auth: "session" | "device",
     body?: unknown,
@@ -134,7 +134,7 @@ export class CloudClient {
   // ---- transport ---------------------------------------------------------------------------------
 
   private async call<T>(
-    method: "GET" | "POST" | "DELETE",
+    method: "GET" | "POST" | "PATCH" | "DELETE",
     path: string,
     auth: Auth,
     body?: unknown,

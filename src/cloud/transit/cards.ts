@@ -392,10 +392,11 @@ export class Cards {
   }
 
   /**
-   * The lost phone's card is off its SE: parked with its balance. A load still in flight can never be proven
-   * now; it counts as loaded, so its money goes back with the balance whether it landed or not.
+   * The card's phone can no longer hold or prove it: the lost phone's card is off its SE, or the phone was
+   * removed from the account. Parked in the cloud with its balance (refund it). A load still in flight can
+   * never be proven now; it counts as loaded, so its money goes back with the balance whether it landed or not.
    */
-  private async wiped(trx: Trx, card: CardRow, deviceId: string): Promise<void> {
+  async park(trx: Trx, card: CardRow, deviceId: string): Promise<void> {
     const load = card.inflight_load_id
       ? await trx
           .selectFrom("transit_loads")
@@ -411,7 +412,7 @@ export class Cards {
   /** A card-level script finished (its own install and activation; a workflow's scripts go to workflows). */
   async scriptFinished(event: ScriptEvent, trx: Trx, card: CardRow): Promise<void> {
     if (event.kind === "delete" && card.state === "wiping") {
-      if (event.state === "done") await this.wiped(trx, card, event.deviceId);
+      if (event.state === "done") await this.park(trx, card, event.deviceId);
       else await this.core.updateCard(trx, card.id, { state: "active" });
       return;
     }

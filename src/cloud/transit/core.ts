@@ -141,6 +141,16 @@ export class TransitCore {
     return d;
   }
 
+  /** Whether the phone is still bound (a removed phone can never sync again). */
+  async deviceBound(trx: Trx, deviceId: string): Promise<boolean> {
+    const d = await trx
+      .selectFrom("devices")
+      .select("removed_at")
+      .where("id", "=", deviceId)
+      .executeTakeFirst();
+    return d !== undefined && d.removed_at === null;
+  }
+
   async updateCard(trx: Trx, id: string, set: Partial<CardRow>): Promise<void> {
     await trx
       .updateTable("transit_cards")

@@ -6,7 +6,7 @@
  * sync (the proofs that settle loads in flight and let refunds and transfers go on).
  */
 import type { CloudContext } from "../context.js";
-import { transaction } from "../db/tx.js";
+import { forUpdate, transaction } from "../db/tx.js";
 import type { DevicePrincipal } from "../devices/service.js";
 import type { InstanceEvent, ScriptEvent } from "../tsm/service.js";
 import type { OperationResult } from "../tsm/wire.js";
@@ -61,6 +61,7 @@ export class TransitService {
     this.clearing = new Clearing(this.core);
     deps.ledger.addFloatProofSource(transitFloatSource);
     deps.devices.onLost((trx, device) => this.cards.deviceLost(trx, device.id));
+    deps.devices.onRemoved((trx, device) => this.deviceRemoved(trx, device.id));
     deps.tsm.subscribe(TRANSIT_OWNER, {
       scriptFinished: (e, trx) => this.scriptFinished(e, trx),
       instanceLost: (e, trx) => this.instanceLost(e, trx),
@@ -85,6 +86,29 @@ export class TransitService {
       return;
     }
     await this.cards.scriptFinished(event, trx, card);
+  }
+
+  /**
+   * The phone was removed from its account: it can never sync again, so nothing can take its cards off its SE
+   * or have them prove anything. As for a lost phone, each card is parked in the cloud with its balance (a load
+   * in flight counted as loaded), to be refunded; a refund or transfer waiting for the phone ends (failed,
+   * `device_removed`). The TSM's own hook ran first: what was queued for the phone is cancelled — an install
+   * not landed paid back, a lost phone's pending delete undone (the card is active again here).
+   */
+  private async deviceRemoved(trx: Trx, deviceId: string): Promise<void> {
+    const cards = await trx
+      .selectFrom("transit_cards")
+      .selectAll()
+      .where("device_id", "=", deviceId)
+      .where("state", "in", ["active", "wiping", "refunding", "moving"])
+      .orderBy("id")
+      .$call(forUpdate(this.core.ctx.db.dialect))
+      .execute();
+    for (const card of cards) {
+      const wf = await this.workflows.openFor(trx, card.id);
+      if (wf) await this.workflows.deviceRemoved(trx, wf);
+      await this.cards.park(trx, card, deviceId);
+    }
   }
 
   private async instanceLost(event: InstanceEvent, trx: Trx): Promise<void> {

@@ -219,6 +219,11 @@ export class Workflows {
       if (event.state !== "done") {
         // Still on the phone: back in service.
         await this.core.updateCard(trx, card.id, { state: "active" });
+        if (!(await this.core.deviceBound(trx, card.device_id!))) {
+          // The phone was removed (the TSM cancelled its scripts): the transit service parks the card next.
+          await this.deviceRemoved(trx, wf);
+          return;
+        }
         await this.core.deps.tsm.enqueueRegistry(
           card.device_id!,
           {
@@ -289,10 +294,43 @@ export class Workflows {
     });
   }
 
+  /** The phone the card was on (or a transfer's source) was removed: the workflow cannot go on. */
+  async deviceRemoved(trx: Trx, wf: WorkflowRow): Promise<void> {
+    await this.update(trx, wf, {
+      state: "failed",
+      script_id: null,
+      failure: failureJson(
+        "device_removed",
+        "手机已从账户移除，卡片余额保留在云端，可申请退卡",
+        "The phone was removed from the account; the card's balance is kept in the cloud (refund it)",
+      ),
+    });
+  }
+
   /** The card left its old phone: put it on the new one. */
   private async moveIn(trx: Trx, card: CardRow, wf: WorkflowRow): Promise<void> {
     const target = wf.target_device_id!;
     const product = this.core.product(card);
+    if (!(await this.core.deviceBound(trx, target))) {
+      // The new phone was removed meanwhile: off the old phone, on none — the balance waits in the cloud.
+      await this.core.updateCard(trx, card.id, {
+        state: "parked",
+        device_id: null,
+        seen_balance: wf.proven_balance,
+        seen_online_atc: wf.proven_online_atc,
+        seen_at: this.core.now(),
+      });
+      await this.update(trx, wf, {
+        state: "failed",
+        script_id: null,
+        failure: failureJson(
+          "device_removed",
+          "目标手机已从账户移除，卡片余额保留在云端，可申请退卡",
+          "The new phone was removed from the account; the card's balance is kept in the cloud (refund it)",
+        ),
+      });
+      return;
+    }
     if (product.transfer === "shenzhen-tong") {
       // A new number on the new phone, with nothing on it; the old balance goes back to the user.
       await this.pay(trx, card, wf);
