@@ -262,12 +262,17 @@ export function renderTable(header: string[], rows: string[][]): string {
 }
 
 export function renderSummary(results: BenchResult[], m: Machine, partial = false): string {
+  const rows = summaryRows(results, partial);
+  const body =
+    rows.length > 0
+      ? renderTable(SUMMARY_HEADER, rows)
+      : "(these areas have no row in the summary table: their figures are printed above)";
   return [
     `Tapwallet benchmark summary — ${m.date}`,
     `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; node ${m.node} (${m.platform}); commit ${m.commit}`,
     `benches: ${results.map((r) => `${r.bench} ${r.seconds.toFixed(0)} s${r.error ? " (failed)" : ""}`).join(", ")}`,
     "",
-    renderTable(SUMMARY_HEADER, summaryRows(results, partial)),
+    body,
     "",
     "Software = terminal + card code in one process (or through pcscd + vpcd); air = ISO 14443-A lower bound of",
     "the same exchanges (docs/AIRTIME.md); ratio = software p50 ÷ air. Cloud: p50/p99 per operation; raw = the",
