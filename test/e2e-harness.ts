@@ -23,6 +23,7 @@ import { type PaymentResult, Pos } from "../src/emv/terminal/pos.js";
 import { MemoryLink } from "../src/nfc/memory.js";
 import type { Backend } from "./cloud-harness.js";
 import {
+  ALL_CARDS,
   type PaymentsCloud,
   TERMS_VERSION,
   cvn2Of,
@@ -35,7 +36,9 @@ export interface WalletCloud extends PaymentsCloud, LiveCloud {}
 
 /** The whole cloud on `backend`, listening on 127.0.0.1 at a random port. */
 export async function startWalletCloud(backend: Backend, seed: string): Promise<WalletCloud> {
-  const cloud = await makePaymentsCloud(backend, { seed });
+  // The harness's cards with ¥10,000 each: room for a payment over the CVM limit.
+  const cards = ALL_CARDS.map((c) => ({ ...c, available: 10_000_00 }));
+  const cloud = await makePaymentsCloud(backend, { seed, cards });
   const url = await cloud.app.listen({ port: 0, host: "127.0.0.1" });
   return { ...cloud, url };
 }
