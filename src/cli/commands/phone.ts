@@ -11,6 +11,7 @@
  *   phone verify | unlock [--method fingerprint|passcode] | lock
  *   phone present --vpcd [HOST:PORT]           put the phone into vsmartcard's virtual PC/SC reader until Ctrl-C
  *   phone open | topup | refund | transfer | transit   transit cards through the cloud (phone-transit.ts)
+ *   phone bank add | verify | cards | default | suspend | resume | delete | payments   bank cards (phone-bank.ts)
  *
  * The `door add` and `door open` subcommands (door.ts) use the same phones (`--phone NAME`, `--state DIR`);
  * `door open --pcsc [READER]` taps a card on a PC/SC reader instead.
@@ -41,6 +42,7 @@ import {
   phoneDir,
   resolveModel,
 } from "../../device/index.js";
+import { registerBankPhoneCommands } from "./phone-bank.js";
 import { registerTransitPhoneCommands } from "./phone-transit.js";
 
 export interface PhoneSelector {
@@ -436,6 +438,7 @@ export function register(program: Command): void {
   });
 
   registerTransitPhoneCommands(phone, { selector: selectorOptions, open: openPhone });
+  registerBankPhoneCommands(phone, { selector: selectorOptions, open: openPhone });
 }
 
 /**
