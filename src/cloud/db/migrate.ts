@@ -18,7 +18,8 @@ export function collectMigrations(modules: readonly CloudModule[]): Record<strin
       all[name] = migration;
     }
   }
-  return all;
+  // In time order whatever the modules' order (Kysely sorts too; this keeps listings and checks honest).
+  return Object.fromEntries(Object.entries(all).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 export async function migrateToLatest(cloud: CloudDb, modules: readonly CloudModule[]): Promise<string[]> {
