@@ -43,7 +43,8 @@ import {
   runOperations,
 } from "../src/device/index.js";
 import { openTransitCard } from "../src/device/transit.js";
-import { type SecureElement, loadSecureElement } from "../src/se/index.js";
+import { loadSecureElement } from "../src/se/persistence.js";
+import type { SecureElement } from "../src/se/secure-element.js";
 import { fmt, summarise, table, type Timing } from "./stats.js";
 
 const PG_URL = process.env["TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";

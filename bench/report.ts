@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 
 /** The taps of the summary, in its order ("purchase" is the plain e-purse purchase of a bus validator). */
-export const TAPS = [
+const TAPS = [
   ["transit-gate", "transit gate"],
   ["compound-purchase", "compound purchase"],
   ["purchase", "plain purchase"],
@@ -18,7 +18,7 @@ export const TAPS = [
 export type TapKind = (typeof TAPS)[number][0];
 
 /** The transactions bench/pcsc.bench.ts runs through pcscd + vpcd (their keys), so a missing stack shows. */
-export const PCSC_KEYS = ["t-union-entry", "t-union-exit", "issuer-arpc", "fdda", "door-sector"];
+const PCSC_KEYS = ["t-union-entry", "t-union-exit", "issuer-arpc", "fdda", "door-sector"];
 
 /** One tap type measured end to end (terminal + card software), in process or through pcscd + vpcd. */
 export interface TapFigure {

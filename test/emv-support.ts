@@ -2,13 +2,7 @@
  * Shared test material for the QuickPass tests: an applet context over plain memory, a personalised token
  * card, and the demo issuer's PKI. Not a test file itself.
  */
-import {
-  type CommandApdu,
-  type ResponseApdu,
-  command,
-  encodeResponse,
-  parseCommand,
-} from "../src/core/apdu.js";
+import { type CommandApdu, type ResponseApdu, command, parseCommand } from "../src/core/apdu.js";
 import { type Bytes, concat, fromHex } from "../src/core/bytes.js";
 import { ManualClock } from "../src/core/clock.js";
 import { SW } from "../src/core/sw.js";
@@ -34,9 +28,9 @@ import { MemoryLink } from "../src/nfc/memory.js";
 import { createTestSecureElement, installForTest } from "../src/se/testing/provision.js";
 import { seededRandom } from "../src/se/testing/random.js";
 
-export const TEST_IMK = fromHex("0123456789ABCDEFFEDCBA9876543210");
-export const TOKEN_BIN = "629977";
-export const TOKEN_PAN = "6299770000000018";
+const TEST_IMK = fromHex("0123456789ABCDEFFEDCBA9876543210");
+const TOKEN_BIN = "629977";
+const TOKEN_PAN = "6299770000000018";
 
 export class MemoryStore implements AppletStore {
   readonly cells = new Map<string, string>();
@@ -61,7 +55,7 @@ export interface TestContext extends AppletContext {
   verifiedAt: Date | null;
 }
 
-export function testContext(aid: Bytes = AID.debit): TestContext {
+function testContext(aid: Bytes = AID.debit): TestContext {
   let n = 0;
   const ctx: TestContext = {
     store: new MemoryStore(),
@@ -81,7 +75,7 @@ export function testIccKey(): RsaKeyPair {
   return iccKey;
 }
 
-export function tokenCard(overrides: Partial<TokenCardData> = {}): TokenCardData {
+function tokenCard(overrides: Partial<TokenCardData> = {}): TokenCardData {
   return {
     pan: TOKEN_PAN,
     psn: "00",
@@ -122,7 +116,6 @@ export function send(applet: QpbocApplet, ctx: AppletContext, apdu: Bytes): Resp
 }
 
 export const selectCommand = (aid: Bytes): CommandApdu => command(0x00, 0xa4, 0x04, 0x00, aid, 256);
-export const raw = (r: ResponseApdu): Bytes => encodeResponse(r);
 
 // ---- a whole QuickPass world: issuer host, a phone's SE with a token, a POS ------------------------------
 

@@ -25,7 +25,7 @@ import {
   mifareSectorOf,
 } from "../src/nfc/pcsc-storage.js";
 
-export const PPSE_NAME = ascii("2PAY.SYS.DDF01");
+const PPSE_NAME = ascii("2PAY.SYS.DDF01");
 export const TEST_AID = fromHex("A000000333010101");
 /** SELECT 2PAY.SYS.DDF01 with Le 00. */
 export const SELECT_PPSE = concat(
@@ -34,12 +34,7 @@ export const SELECT_PPSE = concat(
   PPSE_NAME,
   fromHex("00"),
 );
-export const SELECT_TEST_AID = concat(
-  fromHex("00A40400"),
-  Uint8Array.of(TEST_AID.length),
-  TEST_AID,
-  fromHex("00"),
-);
+const SELECT_TEST_AID = concat(fromHex("00A40400"), Uint8Array.of(TEST_AID.length), TEST_AID, fromHex("00"));
 /** The PPSE FCI the test card answers: one UnionPay-style entry. */
 export const PPSE_FCI = tlv(0x6f, [
   { tag: 0x84, value: PPSE_NAME },
@@ -54,7 +49,7 @@ export const PPSE_FCI = tlv(0x6f, [
   },
 ]);
 /** INS of the test card's counter: each call adds one and answers the count (2 bytes). */
-export const INS_COUNT = 0x10;
+const INS_COUNT = 0x10;
 /** INS that makes the test card call its `onUnplug` hook before answering (the bridge is stopped mid-APDU). */
 export const INS_UNPLUG = 0xee;
 

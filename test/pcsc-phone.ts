@@ -39,7 +39,7 @@ import { type LoadHost, loadCard, localLoadHost } from "../src/transit/terminal/
 import { GateLog } from "../src/transit/terminal/log.js";
 import { EXAMPLE_OPERATOR } from "../src/transit/sandbox.js";
 
-export const T_UNION_PRODUCT = "tu-jingjinji";
+const T_UNION_PRODUCT = "tu-jingjinji";
 /** A made-up UnionPay debit card number (Luhn-valid) funding the token. */
 export const FUNDING_PAN = "621700000087654321" + luhnCheckDigit("621700000087654321");
 /** The door card's UID and the credential its site wrote in block 4 (sector 1, default keys). */

@@ -108,8 +108,6 @@ export async function lockVpcdSlot(port = VPCD_DEFAULT_PORT, timeoutMs = 60_000)
   }
 }
 
-export { vpcdReaderName };
-
 export interface VpcdSession {
   bridge: VpcdBridge;
   pcsc: Pcsc;

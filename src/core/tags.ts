@@ -12,7 +12,7 @@ export interface TagInfo {
 
 const T = (name: string, format: TagFormat = "b"): TagInfo => ({ name, format });
 
-export const TAGS: ReadonlyMap<number, TagInfo> = new Map<number, TagInfo>([
+const TAGS: ReadonlyMap<number, TagInfo> = new Map<number, TagInfo>([
   // ISO 7816 / EMV templates
   [0x4f, T("Application Identifier (AID)")],
   [0x50, T("Application Label", "ans")],

@@ -35,7 +35,7 @@ export interface MifareCard extends Identity {
 
 export const DEFAULT_TRANSPORT_KEY = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 /** General purpose byte of a factory trailer. */
-export const FACTORY_GPB = 0x69;
+const FACTORY_GPB = 0x69;
 
 /**
  * The card type from SAK, then ATQA (NXP AN10833; MIFARE Classic Tool Common.isValidBlock0): SAK bit 0x08
@@ -184,7 +184,7 @@ export interface CardJson {
   [key: string]: string | number | string[] | null;
 }
 
-export function blockToText(memory: CardMemory, block: number): string {
+function blockToText(memory: CardMemory, block: number): string {
   let s = "";
   for (let i = block * BLOCK_SIZE; i < (block + 1) * BLOCK_SIZE; i++)
     s += memory.known[i] === 1 ? toHex(memory.data.subarray(i, i + 1)) : "??";

@@ -108,7 +108,7 @@ function writesOpen(ctx: AppletContext): boolean {
   return w.mode === "allowed" || (w.mode === "until" && ctx.clock.now().getTime() < w.until * 1000);
 }
 
-export class DoorApplet implements Applet {
+class DoorApplet implements Applet {
   private emulator: EmulatedClassic | null = null;
   /** The context of the command being processed (the emulator's callbacks write through it). */
   private ctx: AppletContext | null = null;

@@ -51,7 +51,7 @@ export interface EmulatableVerdict {
 }
 
 /** On-air SAKs of MIFARE Classic Mini, 1K and 4K (and the 0x80 variants some cards keep in block 0). */
-export const CLASSIC_SAKS: readonly number[] = [0x08, 0x09, 0x18, 0x88, 0x98];
+const CLASSIC_SAKS: readonly number[] = [0x08, 0x09, 0x18, 0x88, 0x98];
 
 const hex2 = (n: number) => toHex(Uint8Array.of(n));
 

@@ -52,7 +52,7 @@ export const NAK_INVALID = 0x0;
 export const NAK_TRANSMISSION = 0x1;
 export const NAK_NOT_ALLOWED = 0x4;
 
-export const REQA = 0x26;
+const REQA = 0x26;
 export const WUPA = 0x52;
 export const SEL = [0x93, 0x95, 0x97] as const;
 export const CMD = {

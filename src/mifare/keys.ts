@@ -49,7 +49,7 @@ export interface DictionaryError {
 }
 
 /** Largest dictionary accepted (proxmark3's own file has about 2,500 keys). */
-export const MAX_DICTIONARY_KEYS = 100_000;
+const MAX_DICTIONARY_KEYS = 100_000;
 
 /**
  * Parses a `.dic` / `.keys` file: blank lines and `#` comments (whole-line or trailing) are skipped, every

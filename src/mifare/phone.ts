@@ -38,7 +38,7 @@ import { BLOCK_SIZE, CARD_TYPES, blocksInSector, firstBlockOfSector, sectorCount
 export const MAX_DOOR_CARDS = 8;
 
 /** Instance AIDs: F0 (proprietary) "TAPDOOR" and a one-byte index. */
-export const DOOR_AID_PREFIX = fromHex("F0544150444F4F52");
+const DOOR_AID_PREFIX = fromHex("F0544150444F4F52");
 
 export function doorAid(index: number): Bytes {
   return concat(DOOR_AID_PREFIX, Uint8Array.of(index));

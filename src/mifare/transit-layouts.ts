@@ -25,7 +25,7 @@ function known(memory: CardMemory, block: number, from = 0, len = 16): Bytes | n
 
 const is = (b: Bytes | null, hex: string) => b !== null && equal(b, fromHex(hex));
 
-export const TRANSIT_LAYOUTS: readonly TransitLayout[] = [
+const TRANSIT_LAYOUTS: readonly TransitLayout[] = [
   {
     id: "easycard",
     zh: "台北悠遊卡",

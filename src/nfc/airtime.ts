@@ -44,7 +44,7 @@ export const FDT_N = 9;
 export const FDT_PICC_TO_PCD_FC = 1172;
 
 /** FSCI/FSDI → frame size (ISO/IEC 14443-4: 0–8 original; 9–C added later; D–F read as C). */
-export const FRAME_SIZES = [16, 24, 32, 40, 48, 64, 96, 128, 256, 512, 1024, 2048, 4096] as const;
+const FRAME_SIZES = [16, 24, 32, 40, 48, 64, 96, 128, 256, 512, 1024, 2048, 4096] as const;
 /** The FSCI a card announces when its ATS has no format byte T0 (ISO/IEC 14443-4). */
 const FSCI_DEFAULT = 2;
 
@@ -168,7 +168,7 @@ export function frameSize(index: number): number {
 }
 
 /** The FSCI/FSDI code of a frame size; the size must be one of `FRAME_SIZES`. */
-export function frameSizeIndex(size: number): number {
+function frameSizeIndex(size: number): number {
   const i = FRAME_SIZES.indexOf(size as (typeof FRAME_SIZES)[number]);
   if (i < 0) throw new RangeError(`frame size ${size} is not one of ${FRAME_SIZES.join(", ")}`);
   return i;

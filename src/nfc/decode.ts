@@ -125,7 +125,7 @@ function dolText(value: Bytes): string | undefined {
 
 const DOL_TAGS = new Set([0x9f38, 0x8c, 0x8d, 0x9f49, 0x9f4f, 0xdf4f]);
 
-export function decodeTlvTree(nodes: Tlv[]): DecodedTlv[] {
+function decodeTlvTree(nodes: Tlv[]): DecodedTlv[] {
   return nodes.map((n) => {
     const out: DecodedTlv = { tag: tagHex(n.tag), length: n.value.length };
     const name = tagName(n.tag);

@@ -20,7 +20,7 @@ export function isAcr122u(readerName: string): boolean {
   return /acr12[25]/i.test(readerName);
 }
 
-export const Pn53x = {
+const Pn53x = {
   IN_DATA_EXCHANGE: 0x40,
   IN_COMMUNICATE_THRU: 0x42,
   IN_LIST_PASSIVE_TARGET: 0x4a,

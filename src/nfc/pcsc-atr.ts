@@ -14,9 +14,9 @@ const ATR_PREFIX = Uint8Array.of(0x3b); // TS: direct convention
 /** TD1 = 80 (TD2 follows, T=0), TD2 = 01 (T=1). */
 const TD1_TD2 = Uint8Array.of(0x80, 0x01);
 /** PC/SC Workgroup registered application provider identifier. */
-export const PCSC_RID = Uint8Array.of(0xa0, 0x00, 0x00, 0x03, 0x06);
+const PCSC_RID = Uint8Array.of(0xa0, 0x00, 0x00, 0x03, 0x06);
 /** PC/SC Part 3 supplement, table of standards: ISO/IEC 14443 A, part 3. */
-export const PCSC_STANDARD_ISO14443A_3 = 0x03;
+const PCSC_STANDARD_ISO14443A_3 = 0x03;
 
 /** Card names of PC/SC Part 3's supplement that this project presents or recognises. */
 export const PcscCardName = {
@@ -35,7 +35,7 @@ export const MIFARE_CLASSIC_CARD_NAME: Record<MifareClassicVariant, number> = {
 };
 
 /** XOR of T0..Tk (every byte after TS). */
-export function atrCheckByte(afterTs: Bytes): number {
+function atrCheckByte(afterTs: Bytes): number {
   let x = 0;
   for (const b of afterTs) x ^= b;
   return x;

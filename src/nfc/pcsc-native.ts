@@ -54,7 +54,7 @@ export type NativeFactory = () => NativePcsc;
 
 const PACKAGE = "@pokusew/pcsclite";
 
-export const INSTALL_HINT = {
+const INSTALL_HINT = {
   zh: "请安装 PC/SC：sudo bash scripts/setup-pcsc.sh（或 apt install pcscd libpcsclite-dev），然后运行 npm rebuild @pokusew/pcsclite",
   en: "install PC/SC: sudo bash scripts/setup-pcsc.sh (or apt install pcscd libpcsclite-dev), then run npm rebuild @pokusew/pcsclite",
 };
@@ -112,7 +112,7 @@ export function checkPcscdRunning(path = pcscdSocketPath(), platform = process.p
 }
 
 /** PC/SC return codes the transport tells apart (winscard / pcsclite.h). */
-export const PcscCode = {
+const PcscCode = {
   E_CANCELLED: 0x80100002,
   E_UNKNOWN_READER: 0x80100009,
   E_TIMEOUT: 0x8010000a,

@@ -20,7 +20,7 @@ import type { Activation, Link } from "./link.js";
 import type { MifareClassicVariant } from "./pcsc-atr.js";
 
 export type MifareKeyType = "A" | "B";
-export const MIFARE_KEY_CODE: Record<MifareKeyType, number> = { A: 0x60, B: 0x61 };
+const MIFARE_KEY_CODE: Record<MifareKeyType, number> = { A: 0x60, B: 0x61 };
 export const MIFARE_BLOCK_SIZE = 16;
 export const MIFARE_KEY_SIZE = 6;
 

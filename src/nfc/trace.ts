@@ -18,7 +18,7 @@ export interface MonotonicClock {
   nowUs(): number;
 }
 
-export const performanceClock: MonotonicClock = { nowUs: () => performance.now() * 1000 };
+const performanceClock: MonotonicClock = { nowUs: () => performance.now() * 1000 };
 
 export interface TraceRecord {
   command: Bytes;

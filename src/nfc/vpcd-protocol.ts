@@ -4,7 +4,7 @@
  * From vpcd, a 1-byte message is a control byte (power off/on, reset: no reply; get ATR: the ATR is the
  * reply); a longer one is a command APDU, answered by the response APDU.
  */
-import { type Bytes, toHex } from "../core/bytes.js";
+import type { Bytes } from "../core/bytes.js";
 import { type Result, err, ok } from "../core/result.js";
 
 /** vpcd's default port (0x8C7B, `CHANNELID` in /etc/reader.conf.d/vpcd); slot 1 listens on the next one. */
@@ -18,7 +18,7 @@ export function vpcdReaderName(port: number = VPCD_DEFAULT_PORT): string {
   return `Virtual PCD 00 ${String(port - VPCD_DEFAULT_PORT).padStart(2, "0")}`;
 }
 
-export const VpcdControl = {
+const VpcdControl = {
   POWER_OFF: 0x00,
   POWER_ON: 0x01,
   RESET: 0x02,
@@ -26,7 +26,7 @@ export const VpcdControl = {
 } as const;
 
 /** The largest payload a 2-byte length can carry. */
-export const VPCD_MAX_PAYLOAD = 0xffff;
+const VPCD_MAX_PAYLOAD = 0xffff;
 
 /** One message as one buffer: length and payload go out in a single write (see docs/PCSC.md, Nagle). */
 export function encodeFrame(payload: Bytes): Buffer {
@@ -131,9 +131,4 @@ export function parseVpcdAddress(text: string | undefined): Result<VpcdAddress> 
   const port = Number(portText);
   if (port < 1 || port > 65535) return err(`port ${port} is outside 1–65535`);
   return ok({ host, port });
-}
-
-/** For traces and errors: a payload as hex, cut after `max` bytes. */
-export function shortHex(bytes: Bytes, max = 32): string {
-  return bytes.length <= max ? toHex(bytes) : `${toHex(bytes.subarray(0, max))}…(${bytes.length} B)`;
 }

@@ -21,7 +21,7 @@ import {
 import { type VirtualIcc, answerGetData, guarded, sw } from "./vpcd-icc.js";
 
 /** What a storage card answers to an APDU whose class is not FF. Change here if a reader model says otherwise. */
-export const STORAGE_CARD_NON_READER_COMMAND_SW = SW.CLA_NOT_SUPPORTED;
+const STORAGE_CARD_NON_READER_COMMAND_SW = SW.CLA_NOT_SUPPORTED;
 /** ACS readers' answer to every failed pseudo-APDU. */
 const FAILED = SW.VERIFY_FAILED;
 /** Volatile key slots of an ACR122U (ACR128-style non-volatile slots are not emulated). */

@@ -51,7 +51,7 @@ export type VpcdTraceEvent =
   | { dir: "out"; kind: "atr" | "rapdu"; payload: Bytes };
 
 /** The right virtual ICC for a card: the storage-card reader firmware for MIFARE Classic, else ISO 14443-4. */
-export function iccFor(card: ContactlessCard | StorageCard | VirtualIcc): VirtualIcc {
+function iccFor(card: ContactlessCard | StorageCard | VirtualIcc): VirtualIcc {
   if ("transmit" in card) return card;
   if ("process" in card) return new ContactlessIcc(card);
   return new StorageCardIcc(card);

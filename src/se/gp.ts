@@ -47,7 +47,7 @@ export const STATUS_OF = {
 } as const;
 
 /** GlobalPlatform warning "more data available" (GET STATUS paging). */
-export const SW_MORE_DATA = 0x6310;
+const SW_MORE_DATA = 0x6310;
 
 /**
  * One page of GET STATUS entries: whole entries taken from `pending` (which shrinks) up to `max` bytes (at
@@ -81,7 +81,7 @@ export function lv(data: Bytes): Bytes {
 }
 
 /** Reads `count` consecutive LV fields that must fill `data` exactly. */
-export function readLvs(data: Bytes, count: number): Result<Bytes[], GpFormatError> {
+function readLvs(data: Bytes, count: number): Result<Bytes[], GpFormatError> {
   const out: Bytes[] = [];
   let pos = 0;
   for (let i = 0; i < count; i++) {
@@ -96,7 +96,7 @@ export function readLvs(data: Bytes, count: number): Result<Bytes[], GpFormatErr
 
 const PACKAGE_ID_RE = /^[\x21-\x7e]{1,64}$/;
 
-export const isValidAid = (aid: Bytes): boolean => aid.length >= 5 && aid.length <= 16;
+const isValidAid = (aid: Bytes): boolean => aid.length >= 5 && aid.length <= 16;
 
 export interface InstallRequest {
   packageId: string;
@@ -106,7 +106,7 @@ export interface InstallRequest {
   params: Json;
 }
 
-export function encodeInstallForInstall(r: InstallRequest): Bytes {
+function encodeInstallForInstall(r: InstallRequest): Bytes {
   if (!PACKAGE_ID_RE.test(r.packageId))
     throw new RangeError(`package id "${r.packageId}" is not 1-64 ASCII chars`);
   if (!isValidAid(r.aid)) throw new RangeError(`AID of ${r.aid.length} bytes is not 5-16 bytes`);
@@ -149,7 +149,7 @@ export function parseInstallForInstall(data: Bytes): Result<InstallRequest, GpFo
 }
 
 /** INSTALL [for personalization]: 00 ‖ 00 ‖ LV(AID) ‖ 00 ‖ 00 ‖ 00. */
-export function encodeInstallForPersonalization(aid: Bytes): Bytes {
+function encodeInstallForPersonalization(aid: Bytes): Bytes {
   const empty = new Uint8Array(0);
   return concat(lv(empty), lv(empty), lv(aid), lv(empty), lv(empty), lv(empty));
 }
@@ -169,7 +169,7 @@ export interface Dgi {
 }
 
 /** DGI ‖ length (1 byte, or FF + 2 bytes from 255 on) ‖ data. */
-export function encodeDgi(d: Dgi): Bytes {
+function encodeDgi(d: Dgi): Bytes {
   if (!Number.isInteger(d.dgi) || d.dgi < 0 || d.dgi > 0xffff) throw new RangeError(`bad DGI ${d.dgi}`);
   const n = d.data.length;
   if (n > 0xffff) throw new RangeError(`DGI data of ${n} bytes`);

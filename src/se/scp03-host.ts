@@ -42,7 +42,7 @@ import {
 } from "./scp03.js";
 
 /** C-MAC + C-DECRYPTION: what card content management requires. */
-export const DEFAULT_SECURITY_LEVEL = SECURITY_LEVEL.C_MAC | SECURITY_LEVEL.C_DECRYPTION;
+const DEFAULT_SECURITY_LEVEL = SECURITY_LEVEL.C_MAC | SECURITY_LEVEL.C_DECRYPTION;
 
 export const initializeUpdateCommand = (hostChallenge: Bytes, keyVersion = 0): CommandApdu =>
   command(0x80, GP_INS.INITIALIZE_UPDATE, keyVersion, 0x00, hostChallenge, 256);

@@ -39,7 +39,7 @@ export interface SessionKeys {
 }
 
 /** Amendment D Table 4-1 derivation constants. */
-export const DERIVATION = {
+const DERIVATION = {
   CARD_CRYPTOGRAM: 0x00,
   HOST_CRYPTOGRAM: 0x01,
   CARD_CHALLENGE: 0x02,

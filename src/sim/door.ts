@@ -36,7 +36,7 @@ export interface DoorInspection {
   sectors: { index: number; defaultKeys: boolean; accessBitsValid: boolean }[];
 }
 
-export function inspect(dump: ImportedDump): DoorInspection {
+function inspect(dump: ImportedDump): DoorInspection {
   const { card } = dump;
   const verdict = checkEmulatable(card);
   const m = card.memory;
@@ -81,7 +81,7 @@ export function inspectDump(bytes: Bytes, fileName?: string): DoorInspection {
 export const SAMPLE_FOBS = ["blank", "encrypted"] as const;
 export type SampleFob = (typeof SAMPLE_FOBS)[number];
 
-export const SAMPLE_NAMES: Record<SampleFob, Words> = {
+const SAMPLE_NAMES: Record<SampleFob, Words> = {
   blank: { zh: "出厂状态门禁扣（全部默认密钥）", en: "Factory-state key fob (default keys)" },
   encrypted: { zh: "加密门禁卡（扇区 3 使用站点密钥）", en: "Encrypted access card (site key on sector 3)" },
 };

@@ -12,14 +12,9 @@ import { IssuerKeyStore } from "../transit/index.js";
 import { PhoneSimulator } from "./phones.js";
 import { SIM_PREFIX, simRoutes } from "./routes.js";
 
-export { PhoneSimulator, type SimPhoneView, type SyncView } from "./phones.js";
+export { PhoneSimulator } from "./phones.js";
 export { SimStore } from "./store.js";
-export { injectFetch, SessionClient } from "./transport.js";
-export { SIM_PREFIX } from "./routes.js";
-export { type TapResult, type TerminalSpec, terminalCatalogue } from "./terminals.js";
-export { inspectDump, readSampleFob, type DoorInspection } from "./door.js";
-export { decodeFrames } from "./frames.js";
-export { apduTimeline, frameTimeline } from "./timeline.js";
+export { injectFetch } from "./transport.js";
 
 export interface SimulatorOptions {
   /** The phones' and terminals' state: DATA_DIR/phones/<id>/, DATA_DIR/terminals/. */

@@ -31,7 +31,7 @@ export interface SimPhoneRecord {
   lastSync: { at: string; outcome: string; lost: boolean } | null;
 }
 
-export function phoneNotFound(): TapwalletError {
+function phoneNotFound(): TapwalletError {
   return new TapwalletError("sim_phone_not_found", "模拟手机不存在", "No such simulated phone");
 }
 

@@ -98,8 +98,8 @@ export interface TapResult {
 }
 
 /** The bus line and its flat fare (¥2.00, Beijing's standard bus fare). */
-export const BUS_LINE = { line: "0300", fare: 200 as Fen, name: { zh: "300 路公交", en: "Bus 300" } };
-export const POS_TERMINAL = {
+const BUS_LINE = { line: "0300", fare: 200 as Fen, name: { zh: "300 路公交", en: "Bus 300" } };
+const POS_TERMINAL = {
   terminalId: "TWSIM001",
   merchantId: "898310048160099",
   merchantName: "Tapwallet Simulator Store",

@@ -17,7 +17,7 @@ import type { Bilingual } from "./text.js";
 export type CityScheme = "mohurd" | "gbt13497";
 
 /** MOHURD (CJ/T 166) city codes. */
-export const MOHURD_CITIES: Readonly<Record<string, Bilingual>> = {
+const MOHURD_CITIES: Readonly<Record<string, Bilingual>> = {
   "1000": { zh: "北京", en: "Beijing" },
   "2000": { zh: "上海", en: "Shanghai" },
   "2150": { zh: "苏州", en: "Suzhou" },
@@ -43,7 +43,7 @@ export const MOHURD_CITIES: Readonly<Record<string, Bilingual>> = {
 };
 
 /** GB/T 13497 (UnionPay region) city codes used by T-Union cards. */
-export const GBT13497_CITIES: Readonly<Record<string, Bilingual>> = {
+const GBT13497_CITIES: Readonly<Record<string, Bilingual>> = {
   "1000": { zh: "北京", en: "Beijing" },
   "1121": { zh: "天津", en: "Tianjin" },
   "2210": { zh: "沈阳", en: "Shenyang" },

@@ -114,7 +114,7 @@ export function authoriseLoadMac(req: LoadRequest, date4: Bytes, time3: Bytes): 
 }
 
 /** The card's balance after the load, as its TAC states it. */
-export function balanceAfterLoad(req: LoadRequest): number {
+function balanceAfterLoad(req: LoadRequest): number {
   const repaid = Math.min(req.overdraft ?? 0, req.amount);
   return req.init.balance + req.amount - repaid;
 }

@@ -26,7 +26,7 @@ export function groupFactorOf(product: TransitProduct): Bytes | undefined {
     : undefined;
 }
 
-export const KEY_VERSION: Readonly<Record<EpurseAlgorithm, number>> = { "3des": 0x01, sm4: 0x02 };
+const KEY_VERSION: Readonly<Record<EpurseAlgorithm, number>> = { "3des": 0x01, sm4: 0x02 };
 
 /** A PSAM's purchase key for one domain and algorithm. */
 export interface PurchaseKey {

@@ -44,7 +44,7 @@ import {
 import type { PurchaseKey } from "./keys.js";
 
 /** DF name of a domain's PSAM application: MOHURD's published one, ours for the others. */
-export function psamDfName(domain: string): Bytes {
+function psamDfName(domain: string): Bytes {
   return domain === "city-union" ? fromHex("BDA8C9E8B2BF") : ascii(`PSAM.${domain}`.slice(0, 16));
 }
 

@@ -25,7 +25,7 @@ import type { CloudPolicy } from "../../src/cloud/policy.js";
 export const CHROMIUM_PATH = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 
 /** Headless, no sandbox (root in CI), and no background traffic: this machine has no network. */
-export const CHROMIUM_FLAGS = [
+const CHROMIUM_FLAGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",

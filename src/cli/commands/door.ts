@@ -104,7 +104,7 @@ export function inspectDump(dump: ImportedDump): InspectJson {
 }
 
 /** The human-readable report of `door inspect`. */
-export function inspectText(dump: ImportedDump, j: InspectJson): string {
+function inspectText(dump: ImportedDump, j: InspectJson): string {
   const lines = [
     `格式 / format: ${j.format}`,
     `类型 / type: MIFARE Classic ${typeLabel(j.type)}${dump.card.memory ? "" : "（仅卡号 / UID only）"}`,

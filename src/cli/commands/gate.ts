@@ -111,7 +111,7 @@ export function describeGateTap(r: TapOutcome): string {
 }
 
 /** The outcome without its APDUs, for --json. */
-export function gateTapJson(r: TapOutcome): Record<string, unknown> {
+function gateTapJson(r: TapOutcome): Record<string, unknown> {
   const { exchanges, ...rest } = r;
   void exchanges;
   if (!rest.ok) return rest;

@@ -14,7 +14,7 @@ export interface RunningCloud {
 }
 
 /** Opens the database, migrates, and listens. */
-export async function startCloud(config: CloudConfig): Promise<RunningCloud> {
+async function startCloud(config: CloudConfig): Promise<RunningCloud> {
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
     schema: config.databaseSchema,

@@ -22,7 +22,7 @@ export interface AirTimeRow {
   withActivationUs: number;
 }
 
-export function airTimeTable(t: Transcript): AirTimeRow[] {
+function airTimeTable(t: Transcript): AirTimeRow[] {
   const common = t.activation ? { activation: t.activation } : {};
   return BIT_RATES.map((bitRate) => ({
     bitRate,

@@ -23,7 +23,7 @@ function status(p: TransitProduct): string {
 }
 
 /** The catalogue sorted by status (open first), then city, then name; one row per product. */
-export function productRows(): string[][] {
+function productRows(): string[][] {
   const sorted = [...PRODUCTS].sort(
     (a, b) =>
       (a.status === b.status ? 0 : a.status === "available" ? -1 : 1) ||

@@ -85,14 +85,14 @@ export interface IssuerHostOptions {
   defaultLimits?: TokenLimits;
 }
 
-export const DEFAULT_TOKEN_LIMITS: TokenLimits = {
+const DEFAULT_TOKEN_LIMITS: TokenLimits = {
   perTransaction: 5_000_00,
   dailyAmount: 20_000_00,
   dailyCount: 50,
   noCvm: 1_000_00,
 };
 
-export const DEFAULT_ATC_WINDOW: AtcWindow = { behind: 32, ahead: 1000 };
+const DEFAULT_ATC_WINDOW: AtcWindow = { behind: 32, ahead: 1000 };
 
 /** Field 55 tags the CVN 01 check needs. */
 const NEEDED = [0x9f26, 0x9f10, 0x9f37, 0x9f36, 0x95, 0x9a, 0x9c, 0x9f02, 0x5f2a, 0x82, 0x9f1a, 0x9f03];

@@ -16,7 +16,7 @@ import { IssuerHost, StaticIssuerKeys } from "./host.js";
 import { type IssuerSnapshot, MemoryIssuerStore } from "./store.js";
 import { TokenVault } from "./vault.js";
 
-export const ISSUER_FILE_FORMAT = "tapwallet.issuer/1";
+const ISSUER_FILE_FORMAT = "tapwallet.issuer/1";
 /** Decision "QuickPass: token BIN": Tapwallet's test token range (not a real UnionPay BIN). */
 export const DEMO_TOKEN_BIN = "629977";
 

@@ -13,7 +13,7 @@ export interface IssuerPki {
   issuerCertificate: PublicKeyCertificate;
 }
 
-export function certifyIssuer(
+function certifyIssuer(
   ca: RsaKeyPair,
   caIndex: number,
   issuerKey: RsaKeyPair,

@@ -8,7 +8,7 @@ import { type Result, err, ok } from "../../core/result.js";
 import type { Link } from "../../nfc/link.js";
 
 /** Short-APDU responses carry at most 256 data bytes; anything longer is a broken or hostile card. */
-export const MAX_RESPONSE_DATA = 256;
+const MAX_RESPONSE_DATA = 256;
 
 export type IoFailure = "card-gone" | "malformed";
 

@@ -48,13 +48,13 @@ export interface TerminalConfig {
 }
 
 /** 1000.00 CNY, the 双免 (no PIN, no signature) ceiling since 2018-06-01 (emv.md §1.7). */
-export const CHINA_NO_CVM_CEILING: Fen = 100000;
+const CHINA_NO_CVM_CEILING: Fen = 100000;
 
 /**
  * Base TTQ of our POS: qPBOC, contact EMV and signature supported (the traced reader's 36 less online PIN: our
  * POS has no PIN pad); byte 3: issuer update processing and consumer-device CVM supported; byte 4: fDDA v01.
  */
-export const DEFAULT_TTQ = fromHex("3200C080");
+const DEFAULT_TTQ = fromHex("3200C080");
 
 export function unionPayAid(aid: Bytes, overrides: Partial<AidParameters> = {}): AidParameters {
   return {

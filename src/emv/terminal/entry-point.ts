@@ -16,7 +16,7 @@ import { type AidParameters, type TerminalConfig, ifdSerialBytes } from "./confi
 import { runKernelC7 } from "./kernel-c7.js";
 import { type KernelOutcome, R, type Reason } from "./outcome.js";
 
-export const PPSE_NAME = ascii("2PAY.SYS.DDF01");
+const PPSE_NAME = ascii("2PAY.SYS.DDF01");
 
 export interface TransactionInput {
   amount: Fen;

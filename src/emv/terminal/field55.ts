@@ -10,7 +10,7 @@ import { tlv } from "../../core/tlv.js";
 import type { CvmPerformed } from "../authorisation.js";
 
 const FROM_CARD = new Set([0x9f26, 0x9f10, 0x9f36, 0x82]);
-export const FIELD55_ORDER = [
+const FIELD55_ORDER = [
   0x9f26, 0x9f27, 0x9f10, 0x9f37, 0x9f36, 0x95, 0x9a, 0x9c, 0x9f02, 0x5f2a, 0x82, 0x9f1a, 0x9f03, 0x9f33,
   0x9f34, 0x9f35, 0x9f1e, 0x84, 0x9f09, 0x9f41,
 ] as const;
@@ -20,7 +20,7 @@ export const FIELD55_ORDER = [
  * 000000 when no CVM applies, and we follow it (docs/DECISIONS.md "QuickPass: CVM Results"). Online PIN and
  * signature use their EMV codes with "result unknown"; CDCVM uses the C-2 "confirmation code verified" value.
  */
-export const CVM_RESULTS: Readonly<Record<CvmPerformed, Bytes>> = {
+const CVM_RESULTS: Readonly<Record<CvmPerformed, Bytes>> = {
   none: fromHex("000000"),
   "online-pin": fromHex("420300"),
   signature: fromHex("1E0300"),

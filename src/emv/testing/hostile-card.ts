@@ -23,7 +23,7 @@ export type Mutation =
   | { kind: "random"; bytes: Uint8Array }
   | { kind: "tlv"; data: Uint8Array };
 
-export const EMV_TAGS = [
+const EMV_TAGS = [
   0x4f, 0x50, 0x57, 0x5a, 0x61, 0x6f, 0x70, 0x77, 0x80, 0x82, 0x84, 0x87, 0x8f, 0x90, 0x92, 0x94, 0xa5,
   0x5f24, 0x5f25, 0x5f34, 0x9f10, 0x9f26, 0x9f27, 0x9f32, 0x9f36, 0x9f38, 0x9f46, 0x9f47, 0x9f48, 0x9f4a,
   0x9f4b, 0x9f5d, 0x9f69, 0x9f6c, 0xbf0c, 0x9f2a,
@@ -77,7 +77,7 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 /** The damaged answer: data mutations touch the data part and keep the status word. */
-export function mutate(genuine: Bytes | undefined, m: Mutation): Bytes | "gone" {
+function mutate(genuine: Bytes | undefined, m: Mutation): Bytes | "gone" {
   const base = genuine ?? fromHex("6D00");
   const data = base.subarray(0, base.length - 2);
   const sw = base.subarray(base.length - 2);

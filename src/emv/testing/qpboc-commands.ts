@@ -22,7 +22,7 @@ const bcdOrJunk = (max: number) =>
   );
 
 /** GPO with PDOL data that is right in shape (33 bytes) but random in content, or wrong in shape. */
-export const gpoArb: fc.Arbitrary<CommandApdu> = fc.oneof(
+const gpoArb: fc.Arbitrary<CommandApdu> = fc.oneof(
   {
     arbitrary: fc
       .tuple(

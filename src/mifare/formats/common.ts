@@ -158,7 +158,7 @@ function badBcc(uid: Bytes, stored: number): DumpError {
   );
 }
 
-export const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart(2, "0");
+const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart(2, "0");
 
 /**
  * The card's memory with every unknown byte filled in, for formats that cannot mark bytes unknown (raw,

@@ -20,7 +20,7 @@ import type { Activation, ContactlessCard } from "../link.js";
 import { copyActivation, defaultReplayActivation } from "./activation.js";
 import { type CardImage, type ImageApplication, type ImageFile, loadImage } from "./image.js";
 
-export const PPSE_NAME = ascii("2PAY.SYS.DDF01");
+const PPSE_NAME = ascii("2PAY.SYS.DDF01");
 const MF = 0x3f00;
 
 const respond = (sw: number, data: Bytes = new Uint8Array(0)): Bytes => encodeResponse({ data, sw });

@@ -1,4 +1,3 @@
 export { TranscriptCard } from "./transcript-card.js";
-export { ImageCard, PPSE_NAME } from "./image-card.js";
-export { type CardImage, type ImageApplication, type ImageFile, loadImage, loadImageText } from "./image.js";
-export { defaultReplayActivation } from "./activation.js";
+export { ImageCard } from "./image-card.js";
+export { loadImageText } from "./image.js";

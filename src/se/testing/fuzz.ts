@@ -38,7 +38,7 @@ export const select = (name: Bytes) =>
   encodeCommand({ cla: 0, ins: 0xa4, p1: 4, p2: 0, data: name, ne: 256 });
 
 /** Raw bytes, or a well-formed APDU of a class and instruction the SE or its applets know. */
-export const apdu = fc.oneof(
+const apdu = fc.oneof(
   fc.uint8Array({ maxLength: 48 }),
   fc
     .record({

@@ -100,7 +100,7 @@ interface PurchaseSession {
 }
 
 /** 80DC modes (P2 low three bits): record identifier, cyclic "new record", record number. */
-export const CAPP_MODE = { IDENTIFIER: 0b000, CYCLIC_NEW: 0b011, NUMBER: 0b100 } as const;
+const CAPP_MODE = { IDENTIFIER: 0b000, CYCLIC_NEW: 0b011, NUMBER: 0b100 } as const;
 const MAX_CACHED_UPDATES = 3;
 const MAX_COUNTER = 0xffff;
 const EXCESS = 0x80000000;

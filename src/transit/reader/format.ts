@@ -5,7 +5,7 @@ import type { TripRecord } from "../records.js";
 import type { Bilingual } from "../text.js";
 import type { TransitCardReading } from "./reader.js";
 
-export const SYSTEM_NAMES: Readonly<Record<TransitSystem, Bilingual>> = {
+const SYSTEM_NAMES: Readonly<Record<TransitSystem, Bilingual>> = {
   "t-union": { zh: "交通联合 (JT/T 978)", en: "China T-Union (JT/T 978)" },
   "city-union": { zh: "城市一卡通互联互通 (CJ/T 166)", en: "MOHURD City Union (CJ/T 166)" },
   "shenzhen-tong": { zh: "深圳通", en: "Shenzhen Tong" },
@@ -34,7 +34,7 @@ const TRIP_MODES: Record<number, Bilingual> = {
 
 const time = (t: string) => t.replace("T", " ");
 
-export function formatTrip(t: TripRecord): string {
+function formatTrip(t: TripRecord): string {
   const kind = TRIP_KINDS[t.kind] ?? { zh: `类型 ${t.kind}`, en: `kind ${t.kind}` };
   const mode = TRIP_MODES[t.mode] ?? { zh: "其他", en: "other" };
   return (

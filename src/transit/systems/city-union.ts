@@ -16,7 +16,7 @@ import { cityName } from "../cities.js";
 import { bcdDate, isoDate } from "../records.js";
 import type { CardIdentity, DecodedIdentity, IdentityFiles, SystemLayout } from "./types.js";
 
-export const SHANGHAI = "2000";
+const SHANGHAI = "2000";
 
 /** 2-digit groups in reverse order: "0123456789" → "8967452301". */
 function reverseGroups(digits: string): string {
@@ -68,7 +68,7 @@ function serialBytes(city: string, serial: number): Bytes {
   return city === SHANGHAI ? be : be.slice().reverse();
 }
 
-export function cityUnionEf15(product: TransitProduct, id: CardIdentity): Bytes {
+function cityUnionEf15(product: TransitProduct, id: CardIdentity): Bytes {
   const city = product.city.code;
   return concat(
     bcd(product.issuer.code, 2),

@@ -15,8 +15,6 @@ import { cityName } from "../cities.js";
 import { bcdDate, isoDate } from "../records.js";
 import type { DecodedIdentity, IdentityFiles, SystemLayout } from "./types.js";
 
-export const SZT_EF15_LENGTH = 32;
-
 export function sztCheckDigit(serial: number): number {
   const sum = [...String(serial)].reduce((s, d) => s + Number(d), 0);
   return (10 - (sum % 10)) % 10;

@@ -13,8 +13,8 @@ import { cityName } from "../cities.js";
 import { bcdDate, isoDate } from "../records.js";
 import type { CardIdentity, DecodedIdentity, IdentityFiles, SystemLayout } from "./types.js";
 
-export const EF15_LENGTH = 30;
-export const EF17_LENGTH = 60;
+const EF15_LENGTH = 30;
+const EF17_LENGTH = 60;
 
 function checkNumber(product: TransitProduct, n: string): void {
   if (!/^\d{19}$/.test(n)) throw new RangeError("a T-Union card number has 19 digits");
@@ -22,7 +22,7 @@ function checkNumber(product: TransitProduct, n: string): void {
     throw new RangeError(`card number does not start with ${product.iin}`);
 }
 
-export function tUnionEf15(product: TransitProduct, id: CardIdentity): Bytes {
+function tUnionEf15(product: TransitProduct, id: CardIdentity): Bytes {
   checkNumber(product, id.cardNumber);
   return concat(
     fromHex(product.issuer.code),
@@ -34,7 +34,7 @@ export function tUnionEf15(product: TransitProduct, id: CardIdentity): Bytes {
   );
 }
 
-export function tUnionEf17(product: TransitProduct, id: CardIdentity): Bytes {
+function tUnionEf17(product: TransitProduct, id: CardIdentity): Bytes {
   const out = new Uint8Array(EF17_LENGTH);
   out.set(fromHex("00000156"), 0);
   const city = product.city.code;

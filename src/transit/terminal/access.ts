@@ -32,7 +32,7 @@ export interface SystemAccess {
   tripSfi?: number;
 }
 
-export const ACCESS: Readonly<Record<TransitSystem, SystemAccess>> = {
+const ACCESS: Readonly<Record<TransitSystem, SystemAccess>> = {
   "shenzhen-tong": {
     system: "shenzhen-tong",
     names: [ascii("PAY.SZT")],
@@ -150,7 +150,7 @@ export async function openCard(
 }
 
 /** EF15 as a card copies it into its FCI (6F { A5 { 9F0C | 8C } }), or undefined. */
-export function ef15FromFci(fci: Bytes): Bytes | undefined {
+function ef15FromFci(fci: Bytes): Bytes | undefined {
   const t = parseTlv(fci);
   if (!t.ok) return undefined;
   return (findTag(t.value, 0x9f0c) ?? findTag(t.value, 0x8c))?.value;

@@ -12,7 +12,7 @@ import { hexBytes, isoDateTime } from "../records.js";
 import type { SystemAccess } from "./access.js";
 
 /** The record identifier (CJ/T 166) or record number (JT/T 978) of the metro record. */
-export const METRO_RECORD_ID = { identifier: 0x02, number: 0x01 } as const;
+const METRO_RECORD_ID = { identifier: 0x02, number: 0x01 } as const;
 
 export interface MetroState {
   status: "entered" | "exited";

@@ -76,7 +76,7 @@ export function productOf(card: OpenedCard): TransitProduct | undefined {
 }
 
 /** The PSAM key domain and group factor of a card. */
-export function purchaseDomain(card: OpenedCard): { domain: string; groupFactor?: Bytes } | undefined {
+function purchaseDomain(card: OpenedCard): { domain: string; groupFactor?: Bytes } | undefined {
   if (card.access.system === "t-union") return { domain: "t-union" };
   if (card.access.system === "city-union") {
     const city = card.identity.city?.code ?? toHex(card.files.get(0x15)?.subarray(2, 4) ?? new Uint8Array(0));

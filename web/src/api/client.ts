@@ -8,9 +8,6 @@
 import { routePath, type RouteSpec } from "./routes.js";
 import type { ApiErrorBody } from "./types.js";
 
-/** Codes the client raises itself (no server message); the UI words them from the dictionary. */
-export type LocalErrorCode = "network_error" | "bad_response" | "aborted";
-
 export class ApiError extends Error {
   constructor(
     readonly status: number,

@@ -5,8 +5,8 @@
  * builds the typed calls from this table, and `test/browser/api-contract.test.ts` checks each row against
  * the server's OpenAPI document, so a renamed or removed route fails a test rather than a user. Pure data.
  */
-export const API_PREFIX = "/api/v1";
-export const SIM_PREFIX = "/sim/v1";
+const API_PREFIX = "/api/v1";
+const SIM_PREFIX = "/sim/v1";
 
 export type Caller = "none" | "session";
 export type Method = "GET" | "POST" | "PATCH" | "DELETE";
@@ -92,8 +92,6 @@ export const ROUTES = {
   simInspectDump: { method: "POST", path: "/door-cards/inspect", caller: "session", base: "sim" },
   simReadFob: { method: "POST", path: "/reader/door-cards", caller: "session", base: "sim" },
 } as const satisfies Record<string, RouteSpec>;
-
-export type RouteName = keyof typeof ROUTES;
 
 /** The prefix a route lives under. */
 export function routePrefix(spec: RouteSpec): string {

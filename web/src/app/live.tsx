@@ -21,7 +21,7 @@ import { useSignedIn } from "./session.js";
 export type LiveStatus = "connecting" | "live" | "reconnecting";
 
 /** Events kept in memory for the activity screen. */
-export const KEEP_EVENTS = 200;
+const KEEP_EVENTS = 200;
 /** History pages read at start (100 events each). */
 const HISTORY_PAGES = 10;
 const MAX_BACKOFF_MS = 15_000;

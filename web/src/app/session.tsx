@@ -8,7 +8,7 @@ import { ApiClient, ApiError } from "../api/client.js";
 import { createApi, type Api } from "../api/endpoints.js";
 import type { AccountView, SignedIn } from "../api/types.js";
 
-export const SESSION_STORAGE_KEY = "tapwallet.session";
+const SESSION_STORAGE_KEY = "tapwallet.session";
 
 export interface Session {
   token: string;

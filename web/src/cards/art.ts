@@ -17,7 +17,7 @@ export interface Palette {
 }
 
 /** Banks' house colours (a colour is not a logo). Keys are the token service's bank ids. */
-export const BANK_PALETTES: Readonly<Record<string, Palette>> = {
+const BANK_PALETTES: Readonly<Record<string, Palette>> = {
   icbc: { from: "#c8102e", to: "#6d0a19", ink: "#ffffff" },
   ccb: { from: "#1457b8", to: "#082b61", ink: "#ffffff" },
   boc: { from: "#b0182f", to: "#5a0c18", ink: "#ffffff" },
@@ -30,12 +30,12 @@ export const BANK_PALETTES: Readonly<Record<string, Palette>> = {
   cib: { from: "#0b3b8c", to: "#061d47", ink: "#ffffff" },
 };
 
-export const TRANSIT_PALETTES: Readonly<Record<string, Palette>> = {
+const TRANSIT_PALETTES: Readonly<Record<string, Palette>> = {
   "t-union": { from: "#0e6fb8", to: "#07365e", ink: "#ffffff" },
   "city-union": { from: "#138a5b", to: "#07442c", ink: "#ffffff" },
 };
 
-export const DOOR_PALETTE: Palette = { from: "#4b5563", to: "#1f2937", ink: "#ffffff" };
+const DOOR_PALETTE: Palette = { from: "#4b5563", to: "#1f2937", ink: "#ffffff" };
 
 /** A stable hue from an id, so an unlisted bank or product still gets its own colour. */
 export function hueOf(id: string): number {

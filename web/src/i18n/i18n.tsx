@@ -6,8 +6,8 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { messages, type Lang, type MessageKey } from "./messages.js";
 
-export const LANG_STORAGE_KEY = "tapwallet.lang";
-export const DEFAULT_LANG: Lang = "zh-CN";
+const LANG_STORAGE_KEY = "tapwallet.lang";
+const DEFAULT_LANG: Lang = "zh-CN";
 
 export type Vars = Record<string, string | number>;
 

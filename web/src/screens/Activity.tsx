@@ -4,7 +4,7 @@ import { describeEvent } from "../app/events.js";
 import { useLiveUpdates } from "../app/live.js";
 import { useI18n } from "../i18n/i18n.js";
 
-export function LiveStatusPill() {
+function LiveStatusPill() {
   const { t } = useI18n();
   const { status } = useLiveUpdates();
   return (

@@ -20,7 +20,7 @@ import { usePhone } from "../phone/phone.js";
 import { PhoneNeeded } from "./Phone.js";
 import { feeText } from "./Transit.js";
 
-export const CHANNELS: readonly { id: FundingChannel; label: MessageKey }[] = [
+const CHANNELS: readonly { id: FundingChannel; label: MessageKey }[] = [
   { id: "wechat", label: "channel.wechat" },
   { id: "alipay", label: "channel.alipay" },
   { id: "unionpay", label: "channel.unionpay" },

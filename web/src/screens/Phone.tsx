@@ -19,7 +19,7 @@ import type { MessageKey } from "../i18n/messages.js";
 import { usePhone } from "../phone/phone.js";
 
 /** Regions offered in the form: the service area and the refusals worth showing (the cloud decides). */
-export const REGION_CHOICES: readonly { code: string; label: MessageKey }[] = [
+const REGION_CHOICES: readonly { code: string; label: MessageKey }[] = [
   { code: "CN", label: "region.CN" },
   { code: "HK", label: "region.HK" },
   { code: "MO", label: "region.MO" },
