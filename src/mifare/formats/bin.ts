@@ -12,12 +12,10 @@ import {
   type ExportedDump,
   type ImportedDump,
   MAX_BLOCKS,
-  assemble,
+  assembleWhole,
   dumpError,
   filledMemory,
   oversized,
-  rawBlocks,
-  uidOnlyUnsupported,
 } from "./common.js";
 
 export function parseBin(bytes: Bytes): Result<ImportedDump, DumpError> {
@@ -32,14 +30,10 @@ export function parseBin(bytes: Bytes): Result<ImportedDump, DumpError> {
         `${bytes.length} bytes is not a whole number of 16-byte blocks (truncated file?)`,
       ),
     );
-  const raw = rawBlocks(bytes.length / BLOCK_SIZE);
-  raw.data.set(bytes);
-  raw.known.fill(1);
-  return assemble("bin", raw, null);
+  return assembleWhole("bin", bytes, null);
 }
 
 export function writeBin(card: MifareCard): Result<ExportedDump, DumpError> {
-  if (!card.memory) return err(uidOnlyUnsupported("bin"));
-  const { data, warnings } = filledMemory(card);
-  return ok({ bytes: data, warnings });
+  const f = filledMemory(card, "bin");
+  return f.ok ? ok({ bytes: f.value.data, warnings: f.value.warnings }) : f;
 }

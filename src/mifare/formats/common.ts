@@ -68,6 +68,27 @@ export function rawBlocks(count: number): RawBlocks {
   return { data: new Uint8Array(count * BLOCK_SIZE), known: new Uint8Array(count * BLOCK_SIZE), count };
 }
 
+/** `assemble` for formats whose blocks are all there and known (raw, .eml, proxmark3 JSON): `data` holds them in order. */
+export function assembleWhole(
+  format: DumpFormat,
+  data: Bytes,
+  header: Identity | null,
+): Result<ImportedDump, DumpError> {
+  const raw = rawBlocks(data.length / BLOCK_SIZE);
+  raw.data.set(data);
+  raw.known.fill(1);
+  return assemble(format, raw, header);
+}
+
+export const noBlocks = (): DumpError => dumpError("empty", "文件中没有块数据", "the file holds no block");
+
+/** A card's memory, 16 bytes a block. */
+export function blocksOf(data: Bytes): Bytes[] {
+  return Array.from({ length: data.length / BLOCK_SIZE }, (_, b) =>
+    data.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE),
+  );
+}
+
 /**
  * Builds the card from a file's blocks. `header` is the identity a format stores beside the blocks (pm3
  * JSON, Flipper); without one it comes from block 0. `padMissing`: blocks the file lacks for the card's type
@@ -163,8 +184,13 @@ const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart(2, "0"
 /**
  * The card's memory with every unknown byte filled in, for formats that cannot mark bytes unknown (raw,
  * .eml, proxmark3 JSON): data 00, keys FF…FF, access bits FF0780 69 (what proxmark3 writes for unread keys).
+ * A UID-only card has no memory to write in `format`.
  */
-export function filledMemory(card: MifareCard): { data: Bytes; warnings: Notice[] } {
+export function filledMemory(
+  card: MifareCard,
+  format: DumpFormat,
+): Result<{ data: Bytes; warnings: Notice[] }, DumpError> {
+  if (!card.memory) return err(uidOnlyUnsupported(format));
   const m = withIdentityInBlock0(card);
   const data = m.data.slice();
   const factory = factoryTrailer();
@@ -181,7 +207,7 @@ export function filledMemory(card: MifareCard): { data: Bytes; warnings: Notice[
       zh: `此格式无法标记未知数据：${unknown.data} 个数据块、${unknown.trailers} 个扇区尾块中的未知字节已填为默认值（数据 00，密钥 FFFFFFFFFFFF，访问位 FF078069）`,
       en: `this format cannot mark unknown bytes: those in ${unknown.data} data blocks and ${unknown.trailers} trailers were written as defaults (data 00, keys FFFFFFFFFFFF, access bits FF078069)`,
     });
-  return { data, warnings };
+  return ok({ data, warnings });
 }
 
 /**

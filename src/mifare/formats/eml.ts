@@ -2,22 +2,21 @@
  * .eml: one block per line as 32 hex digits (proxmark3 `hf mf esave`/`eload`, ChameleonMini GUI, MIFARE
  * Classic Tool export). Lines starting with `#` and blank lines are skipped. UID, SAK, ATQA from block 0.
  */
-import { type Bytes, fromHex, toHex } from "../../core/bytes.js";
+import { type Bytes, concat, fromHex, toHex } from "../../core/bytes.js";
 import { type Result, err, ok } from "../../core/result.js";
 import type { MifareCard } from "../card.js";
-import { BLOCK_SIZE } from "../geometry.js";
 import {
   type DumpError,
   type ExportedDump,
   type ImportedDump,
   MAX_BLOCKS,
-  assemble,
+  assembleWhole,
+  blocksOf,
   dumpError,
   filledMemory,
+  noBlocks,
   oversized,
-  rawBlocks,
   textOf,
-  uidOnlyUnsupported,
   utf8,
 } from "./common.js";
 
@@ -40,18 +39,15 @@ export function parseEml(bytes: Bytes): Result<ImportedDump, DumpError> {
       return err(oversized(`more than ${MAX_BLOCKS} blocks`, `超过 ${MAX_BLOCKS} 块`));
     blocks.push(fromHex(line));
   }
-  if (blocks.length === 0) return err(dumpError("empty", "文件中没有块数据", "the file holds no block"));
-  const raw = rawBlocks(blocks.length);
-  blocks.forEach((b, i) => raw.data.set(b, i * BLOCK_SIZE));
-  raw.known.fill(1);
-  return assemble("eml", raw, null);
+  if (blocks.length === 0) return err(noBlocks());
+  return assembleWhole("eml", concat(...blocks), null);
 }
 
 export function writeEml(card: MifareCard): Result<ExportedDump, DumpError> {
-  if (!card.memory) return err(uidOnlyUnsupported("eml"));
-  const { data, warnings } = filledMemory(card);
-  let text = "";
-  for (let b = 0; b < data.length / BLOCK_SIZE; b++)
-    text += toHex(data.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE)) + "\n";
-  return ok({ bytes: utf8(text), warnings });
+  const f = filledMemory(card, "eml");
+  if (!f.ok) return f;
+  const text = blocksOf(f.value.data)
+    .map((b) => toHex(b) + "\n")
+    .join("");
+  return ok({ bytes: utf8(text), warnings: f.value.warnings });
 }

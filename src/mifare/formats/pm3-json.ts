@@ -15,13 +15,13 @@ import {
   type ExportedDump,
   type ImportedDump,
   MAX_BLOCKS,
-  assemble,
+  assembleWhole,
+  blocksOf,
   dumpError,
   filledMemory,
+  noBlocks,
   oversized,
-  rawBlocks,
   textOf,
-  uidOnlyUnsupported,
   utf8,
 } from "./common.js";
 
@@ -70,9 +70,9 @@ export function parsePm3Json(bytes: Bytes): Result<ImportedDump, DumpError> {
   if (typeof blocks !== "object" || blocks === null || Array.isArray(blocks))
     return err(notPm3('no "blocks" object', '缺少 "blocks" 对象'));
   const entries = Object.entries(blocks as Record<string, unknown>);
-  if (entries.length === 0) return err(dumpError("empty", "文件中没有块数据", "the file holds no block"));
+  if (entries.length === 0) return err(noBlocks());
   if (entries.length > MAX_BLOCKS) return err(oversized(`${entries.length} blocks`, `${entries.length} 块`));
-  const raw = rawBlocks(entries.length);
+  const data = new Uint8Array(entries.length * BLOCK_SIZE);
   const seen = new Set<number>();
   for (const [k, v] of entries) {
     const n = /^(0|[1-9]\d{0,2})$/.test(k) ? Number(k) : -1;
@@ -85,24 +85,22 @@ export function parsePm3Json(bytes: Bytes): Result<ImportedDump, DumpError> {
       );
     if (!isHexOf(v, [32]))
       return err(dumpError("bad_block", `第 ${n} 块不是 32 位十六进制`, `block ${n} is not 32 hex digits`));
-    raw.data.set(fromHex(v), n * BLOCK_SIZE);
+    data.set(fromHex(v), n * BLOCK_SIZE);
     seen.add(n);
   }
-  raw.known.fill(1);
   // With n distinct keys all below n, every block 0..n-1 is present.
   if (seen.size !== entries.length) return err(notPm3("a block appears twice", "有重复的块"));
-  return assemble("json", raw, header);
+  return assembleWhole("json", data, header);
 }
 
 export function writePm3Json(card: MifareCard): Result<ExportedDump, DumpError> {
-  if (!card.memory) return err(uidOnlyUnsupported("json"));
-  const { data, warnings } = filledMemory(card);
-  const block = (b: number) => data.subarray(b * BLOCK_SIZE, (b + 1) * BLOCK_SIZE);
-  const blocks: Record<string, string> = {};
-  for (let b = 0; b < data.length / BLOCK_SIZE; b++) blocks[String(b)] = toHex(block(b));
+  const f = filledMemory(card, "json");
+  if (!f.ok) return f;
+  const all = blocksOf(f.value.data);
+  const blocks = Object.fromEntries(all.map((b, i) => [String(i), toHex(b)]));
   const sectorKeys: Record<string, unknown> = {};
   for (let s = 0; s < sectorCount(card.type); s++) {
-    const t = block(trailerOfSector(s));
+    const t = all[trailerOfSector(s)]!;
     const ac = decodeAccessBits(t.subarray(6, 9));
     sectorKeys[String(s)] = {
       KeyA: toHex(t.subarray(0, 6)),
@@ -122,7 +120,7 @@ export function writePm3Json(card: MifareCard): Result<ExportedDump, DumpError> 
     blocks,
     SectorKeys: sectorKeys,
   };
-  return ok({ bytes: utf8(JSON.stringify(doc, null, 2) + "\n"), warnings });
+  return ok({ bytes: utf8(JSON.stringify(doc, null, 2) + "\n"), warnings: f.value.warnings });
 }
 
 function accessText(ac: AccessConditions | null, gpb: number): Record<string, string> {
