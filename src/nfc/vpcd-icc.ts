@@ -46,7 +46,7 @@ export function answerGetData(command: Bytes, activation: Activation): Bytes {
 }
 
 /** Runs a card call that must not throw; a card that throws anyway answers 6F 00 rather than killing the bridge. */
-export function guarded(fn: () => Bytes): Bytes {
+function guarded(fn: () => Bytes): Bytes {
   try {
     return fn();
   } catch {
@@ -55,17 +55,19 @@ export function guarded(fn: () => Bytes): Bytes {
 }
 
 /**
- * An ISO/IEC 14443-4 card (the phone's SE, a replay card) in a contactless reader: ATR built from the ATS
- * historical bytes, reader commands FF CA answered by the "reader", everything else to the card. Power off
- * and reset map to the card's `deactivate()`/`activate()`.
+ * A card in the field of a contactless reader, powered as vpcd asks: power off and reset map to the card's
+ * `deactivate()`/`activate()`, and a command to an unpowered card powers it first (the field does). What the
+ * card answers is the subclass's `answer`, which never sees a throw escape: `guarded`.
  */
-export class ContactlessIcc implements VirtualIcc {
-  private activation: Activation | null = null;
+export abstract class FieldIcc<
+  C extends { activate(): Activation; deactivate(): void },
+> implements VirtualIcc {
+  protected activation: Activation | null = null;
   private powered = false;
 
-  constructor(readonly card: ContactlessCard) {}
+  constructor(readonly card: C) {}
 
-  private activate(): void {
+  protected activate(): void {
     if (this.powered) this.card.deactivate();
     this.activation = this.card.activate();
     this.powered = true;
@@ -79,9 +81,7 @@ export class ContactlessIcc implements VirtualIcc {
     this.powerOff();
   }
 
-  atr(): Bytes {
-    return this.activation ? atrForActivation(this.activation) : contactlessAtr(new Uint8Array(0));
-  }
+  abstract atr(): Bytes;
 
   powerOff(): void {
     if (this.powered) this.card.deactivate();
@@ -99,15 +99,27 @@ export class ContactlessIcc implements VirtualIcc {
 
   transmit(command: Bytes): Bytes {
     return guarded(() => {
-      // A card in the field of a contactless reader is powered by the field.
       if (!this.powered) this.activate();
-      if (command[0] === 0xff) return this.readerCommand(command);
-      return this.card.process(command);
+      return this.answer(command, this.activation!);
     });
   }
 
-  private readerCommand(command: Bytes): Bytes {
-    if (command[1] === 0xca) return answerGetData(command, this.activation!);
+  /** The answer of the powered card (and of the reader, for CLA FF) to `command`. */
+  protected abstract answer(command: Bytes, activation: Activation): Bytes;
+}
+
+/**
+ * An ISO/IEC 14443-4 card (the phone's SE, a replay card) in a contactless reader: ATR built from the ATS
+ * historical bytes, reader commands FF CA answered by the "reader", everything else to the card.
+ */
+export class ContactlessIcc extends FieldIcc<ContactlessCard> {
+  atr(): Bytes {
+    return this.activation ? atrForActivation(this.activation) : contactlessAtr(new Uint8Array(0));
+  }
+
+  protected answer(command: Bytes, activation: Activation): Bytes {
+    if (command[0] !== 0xff) return this.card.process(command);
+    if (command[1] === 0xca) return answerGetData(command, activation);
     return sw(SW.FUNCTION_NOT_SUPPORTED);
   }
 }

@@ -18,7 +18,7 @@ import {
   mifareBlockCount,
   mifareSectorOf,
 } from "./pcsc-storage.js";
-import { type VirtualIcc, answerGetData, guarded, sw } from "./vpcd-icc.js";
+import { FieldIcc, answerGetData, sw } from "./vpcd-icc.js";
 
 /** What a storage card answers to an APDU whose class is not FF. Change here if a reader model says otherwise. */
 const STORAGE_CARD_NON_READER_COMMAND_SW = SW.CLA_NOT_SUPPORTED;
@@ -27,9 +27,7 @@ const FAILED = SW.VERIFY_FAILED;
 /** Volatile key slots of an ACR122U (ACR128-style non-volatile slots are not emulated). */
 const KEY_SLOTS = 2;
 
-export class StorageCardIcc implements VirtualIcc {
-  private activation: Activation | null = null;
-  private powered = false;
+export class StorageCardIcc extends FieldIcc<StorageCard> {
   /** The reader's volatile key memory: kept while the reader is plugged in, whatever the card does. */
   private readonly keys: (Bytes | null)[] = new Array<Bytes | null>(KEY_SLOTS).fill(null);
   /**
@@ -38,21 +36,13 @@ export class StorageCardIcc implements VirtualIcc {
    */
   private halted = false;
 
-  constructor(readonly card: StorageCard) {}
-
-  private activate(): void {
-    if (this.powered) this.card.deactivate();
-    this.activation = this.card.activate();
-    this.powered = true;
+  protected override activate(): void {
+    super.activate();
     this.halted = false;
   }
 
-  insert(): void {
-    this.activate();
-  }
-
-  remove(): void {
-    this.powerOff();
+  override remove(): void {
+    super.remove();
     this.keys.fill(null);
   }
 
@@ -61,42 +51,26 @@ export class StorageCardIcc implements VirtualIcc {
     return storageCardAtr(MIFARE_CLASSIC_CARD_NAME[this.card.variant]);
   }
 
-  powerOff(): void {
-    if (this.powered) this.card.deactivate();
-    this.powered = false;
-  }
-
-  powerOn(): void {
-    if (!this.powered) this.activate();
-  }
-
-  reset(): void {
-    this.activate();
-  }
-
-  transmit(command: Bytes): Bytes {
-    return guarded(() => {
-      if (!this.powered) this.activate();
-      if (command[0] !== 0xff) return sw(STORAGE_CARD_NON_READER_COMMAND_SW);
-      switch (command[1]) {
-        case 0xca:
-          // No card answered the activation (a phone whose door card went silent): nothing to report.
-          if (this.activation!.uid.length === 0) return sw(FAILED);
-          return answerGetData(command, this.activation!);
-        case 0x82:
-          return this.loadKey(command);
-        case 0x86:
-          return this.authenticate(command);
-        case 0x88:
-          return this.authenticateObsolete(command);
-        case 0xb0:
-          return this.readBinary(command);
-        case 0xd6:
-          return this.updateBinary(command);
-        default:
-          return sw(SW.FUNCTION_NOT_SUPPORTED);
-      }
-    });
+  protected answer(command: Bytes, activation: Activation): Bytes {
+    if (command[0] !== 0xff) return sw(STORAGE_CARD_NON_READER_COMMAND_SW);
+    switch (command[1]) {
+      case 0xca:
+        // No card answered the activation (a phone whose door card went silent): nothing to report.
+        if (activation.uid.length === 0) return sw(FAILED);
+        return answerGetData(command, activation);
+      case 0x82:
+        return this.loadKey(command);
+      case 0x86:
+        return this.authenticate(command);
+      case 0x88:
+        return this.authenticateObsolete(command);
+      case 0xb0:
+        return this.readBinary(command);
+      case 0xd6:
+        return this.updateBinary(command);
+      default:
+        return sw(SW.FUNCTION_NOT_SUPPORTED);
+    }
   }
 
   /** FF 82 <00 = volatile> <slot> 06 <key>. */
