@@ -392,7 +392,8 @@ export async function walletDemo(
     const seconds = (performance.now() - started) / 1000;
     out(
       kept
-        ? `数据 / data: ${dataDir}（已保留 / kept; DATA_DIR=${dataDir} npm start 可在网页中查看 / browse it in the web app）`
+        ? `数据 / data: ${dataDir}（已保留 / kept）— DATA_DIR=${dataDir} npm start，用 ${mobile} 登录网页查看 / ` +
+            `sign in to the web app as ${mobile} to browse it`
         : `数据 / data: 临时目录，已删除 / a temporary directory, removed`,
     );
     out(`用时 / took ${seconds.toFixed(1)} s`);
