@@ -33,7 +33,7 @@ import { openDatabase, type CloudDb } from "../src/cloud/db/open.js";
 import { buildServer } from "../src/cloud/http/server.js";
 import { checkLedgerInvariants } from "../src/cloud/ledger/invariants.js";
 import { transitFloatSource } from "../src/cloud/transit/float.js";
-import type { Operation, OperationResult } from "../src/cloud/tsm/wire.js";
+import type { Operation, OperationResult } from "../src/protocol/tsm-wire.js";
 import {
   type CloudClient,
   PHONE_PACKAGES,

@@ -4,8 +4,8 @@
  * rename / remove / lost. On SQLite and PostgreSQL.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SUPPORTED_MODELS } from "../src/cloud/devices/models.js";
-import { generateDeviceKeyPair } from "../src/cloud/devices/signing.js";
+import { SUPPORTED_MODELS } from "../src/protocol/phone-models.js";
+import { generateDeviceKeyPair } from "../src/protocol/request-signing.js";
 import {
   backends,
   bind,

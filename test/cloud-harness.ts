@@ -18,7 +18,7 @@ import { openDatabase, type CloudDb } from "../src/cloud/db/open.js";
 import { buildServer } from "../src/cloud/http/server.js";
 import type { CloudPolicy } from "../src/cloud/policy.js";
 import { seededRng } from "../src/cloud/random.js";
-import { generateDeviceKeyPair, signRequest } from "../src/cloud/devices/signing.js";
+import { generateDeviceKeyPair, signRequest } from "../src/protocol/request-signing.js";
 
 export const PG_URL = process.env["TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
 

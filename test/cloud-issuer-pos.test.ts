@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { signRequest } from "../src/cloud/devices/signing.js";
+import { signRequest } from "../src/protocol/request-signing.js";
 import { posCommand } from "../src/cli/commands/pos.js";
 import { FileStorage } from "../src/se/persistence.js";
 import { backends, bind, freshNonce, signIn } from "./cloud-harness.js";

@@ -6,7 +6,7 @@
  * balance is the card's and the cloud's refusal. Every scenario ends with the books checked.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Operation, OperationResult } from "../src/cloud/tsm/wire.js";
+import type { Operation, OperationResult } from "../src/protocol/tsm-wire.js";
 import { transitAccounts } from "../src/cloud/transit/channels.js";
 import { runOperations } from "../src/device/relay.js";
 import {

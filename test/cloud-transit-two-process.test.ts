@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkLedgerInvariants } from "../src/cloud/ledger/invariants.js";
 import { transitFloatSource } from "../src/cloud/transit/float.js";
-import type { Operation, OperationResult } from "../src/cloud/tsm/wire.js";
+import type { Operation, OperationResult } from "../src/protocol/tsm-wire.js";
 import { runOperations } from "../src/device/relay.js";
 import { type TopUpInfo, topUpTransitCard, transitSync } from "../src/device/transit.js";
 import type { Wallet } from "../src/device/wallet.js";

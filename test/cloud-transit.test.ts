@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { transitAccounts } from "../src/cloud/transit/channels.js";
-import type { Operation } from "../src/cloud/tsm/wire.js";
+import type { Operation } from "../src/protocol/tsm-wire.js";
 import { runOperations } from "../src/device/relay.js";
 import {
   openTransitCard,

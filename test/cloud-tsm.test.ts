@@ -10,10 +10,10 @@
 import fc from "fast-check";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Bytes, fromHex, toHex } from "../src/core/bytes.js";
-import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/cloud/tsm/se-keys.js";
+import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/se/factory-keys.js";
 import type { RelayHandler } from "../src/cloud/tsm/index.js";
 import { randomBytes } from "node:crypto";
-import { signRequest } from "../src/cloud/devices/signing.js";
+import { signRequest } from "../src/protocol/request-signing.js";
 import {
   type Fetch,
   type VirtualPhone,

@@ -17,8 +17,8 @@ import type { IssuerOptions } from "../src/cloud/issuer/config.js";
 import type { TestCard } from "../src/cloud/issuer/test-cards.js";
 import { testPan } from "../src/cloud/issuer/test-cards.js";
 import { cvn2 } from "../src/cloud/issuer/cvn2.js";
-import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/cloud/tsm/se-keys.js";
-import type { Operation, OperationResult } from "../src/cloud/tsm/wire.js";
+import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/se/factory-keys.js";
+import type { Operation, OperationResult } from "../src/protocol/tsm-wire.js";
 import { MemoryBankOtpSender } from "../src/cloud/tsp/bank-otp.js";
 import type { TspPolicy } from "../src/cloud/tsp/policy.js";
 import type { AuthorisationRequest, Issuer } from "../src/emv/authorisation.js";
@@ -30,7 +30,7 @@ import { Pos } from "../src/emv/terminal/pos.js";
 import { MemoryLink } from "../src/nfc/memory.js";
 import { SecureElement } from "../src/se/secure-element.js";
 import type { SeStorage } from "../src/se/secure-element.js";
-import { generateDeviceKeyPair } from "../src/cloud/devices/signing.js";
+import { generateDeviceKeyPair } from "../src/protocol/request-signing.js";
 import {
   type Backend,
   type Phone,

@@ -21,7 +21,7 @@ import { silentLog } from "../src/cloud/context.js";
 import { resolvePolicy } from "../src/cloud/policy.js";
 import { systemRng } from "../src/cloud/random.js";
 import { systemClock } from "../src/core/clock.js";
-import { signRequest } from "../src/cloud/devices/signing.js";
+import { signRequest } from "../src/protocol/request-signing.js";
 import { freshNonce, freshSchemaName, newPhone, PG_URL, postgresBackend } from "./cloud-harness.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;

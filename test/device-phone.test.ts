@@ -10,7 +10,7 @@ import { response } from "../src/core/apdu.js";
 import { type Bytes, fromHex, toHex, uintBE } from "../src/core/bytes.js";
 import { ManualClock } from "../src/core/clock.js";
 import { SW } from "../src/core/sw.js";
-import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/cloud/tsm/se-keys.js";
+import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/se/factory-keys.js";
 import {
   VirtualPhone,
   activeDoorUid,

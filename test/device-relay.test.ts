@@ -6,8 +6,8 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../src/core/bytes.js";
-import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/cloud/tsm/se-keys.js";
-import type { Operation } from "../src/cloud/tsm/wire.js";
+import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/se/factory-keys.js";
+import type { Operation } from "../src/protocol/tsm-wire.js";
 import {
   VirtualPhone,
   applyRegistryAction,

@@ -6,7 +6,7 @@
  * QuickPass POS on a local issuer host, a door reader. Not a test file itself.
  */
 import { type Bytes, fromHex } from "../src/core/bytes.js";
-import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/cloud/tsm/se-keys.js";
+import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/se/factory-keys.js";
 import { VirtualPhone, resolveModel } from "../src/device/index.js";
 import { ManualClock } from "../src/core/clock.js";
 import type { Fen } from "../src/core/money.js";

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { quickPassDemo } from "../src/cli/commands/demo-quickpass.js";
 import { transitDemo } from "../src/cli/commands/demo-transit.js";
 import { type Bytes, fromHex, toHex } from "../src/core/bytes.js";
-import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/cloud/tsm/se-keys.js";
+import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/se/factory-keys.js";
 import { cardMasterKey } from "../src/emv/cryptogram.js";
 import { luhnCheckDigit } from "../src/emv/track2.js";
 import { decodeTranscript, formatDecoded } from "../src/nfc/decode.js";

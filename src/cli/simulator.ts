@@ -17,7 +17,7 @@ import type { Clock } from "../core/clock.js";
 import { TapwalletError } from "../core/errors.js";
 import { DEV_ACQUIRER_KEY } from "../cloud/issuer/config.js";
 import { TRANSIT_KEY_SEED_ENV } from "../cloud/transit/keys.js";
-import { seMasterKeyFromEnv } from "../cloud/tsm/se-keys.js";
+import { seMasterKeyFromEnv } from "../se/factory-keys.js";
 import { type PhoneSimulator, SimStore, injectFetch, registerSimulator } from "../sim/index.js";
 import { DEVELOPMENT_KEY_SEED } from "../transit/index.js";
 import { EXAMPLE_OPERATOR } from "../transit/sandbox.js";

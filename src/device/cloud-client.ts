@@ -1,7 +1,7 @@
 /**
  * The phone's client for the wallet cloud, over HTTP (`fetch`). User actions carry the signed-in session
  * (`Authorization: Bearer …`); the phone's own requests (check-in, sync) are signed with its device key in
- * the cloud's scheme (`TW1-ECDSA-P256-SHA256`, the pure src/cloud/devices/signing.ts: the same canonical
+ * the cloud's scheme (`TW1-ECDSA-P256-SHA256`, the pure src/protocol/request-signing.ts: the same canonical
  * string the server verifies, over the exact body bytes sent and the path as on the request line).
  *
  * Every failure is a `TapwalletError`: the server's own `{error, message: {zh, en}}` when it answered, or
@@ -10,8 +10,8 @@
 import { type KeyObject, randomBytes } from "node:crypto";
 import type { Clock } from "../core/clock.js";
 import { TapwalletError } from "../core/errors.js";
-import { signRequest } from "../cloud/devices/signing.js";
-import type { OperationResult, SyncReport } from "../cloud/tsm/wire.js";
+import { signRequest } from "../protocol/request-signing.js";
+import type { OperationResult, SyncReport } from "../protocol/tsm-wire.js";
 
 export type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 

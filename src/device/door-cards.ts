@@ -14,7 +14,7 @@ import { type Bytes, toHex } from "../core/bytes.js";
 import type { Clock } from "../core/clock.js";
 import { TapwalletError } from "../core/errors.js";
 import { findTag, parseTlv } from "../core/tlv.js";
-import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../cloud/tsm/se-keys.js";
+import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../se/factory-keys.js";
 import type { MifareCard } from "../mifare/card.js";
 import { DOOR_INS, DOOR_PACKAGE_ID } from "../mifare/door-applet.js";
 import { type DoorConfig, type DoorDecision, DoorReader } from "../mifare/door-reader.js";

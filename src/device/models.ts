@@ -1,11 +1,11 @@
 /**
- * Which phone the virtual phone is. The supported models are the cloud's list (`SUPPORTED_MODELS`, pure
- * data, shared as the signing scheme is); a name the user types — "小米9", "Mi 9", "cepheus" — resolves to
- * one of them. Any other Android device code name is accepted as an unlisted model, so that a phone the
- * cloud refuses can be built on purpose.
+ * Which phone the virtual phone is. The supported models are the cloud's list (`SUPPORTED_MODELS` in
+ * src/protocol, pure data shared with the cloud as the signing scheme is); a name the user types — "小米9",
+ * "Mi 9", "cepheus" — resolves to one of them. Any other Android device code name is accepted as an unlisted
+ * model, so that a phone the cloud refuses can be built on purpose.
  */
 import { TapwalletError } from "../core/errors.js";
-import { SUPPORTED_MODELS } from "../cloud/devices/models.js";
+import { SUPPORTED_MODELS } from "../protocol/phone-models.js";
 
 export interface PhoneModelInfo {
   /** Android device code name (`Build.DEVICE`), what the phone reports. */

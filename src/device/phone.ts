@@ -3,7 +3,7 @@
  * reads (lock state, last user verification), and what the NFC controller presents to a terminal.
  *
  * Made by `VirtualPhone.create` — the factory: a fresh 8-byte SE serial and the SE's static SCP03 keys
- * diversified from the factory master key by that serial (src/cloud/tsm/se-keys.ts; the TSM holds the same
+ * diversified from the factory master key by that serial (src/se/factory-keys.ts; the TSM holds the same
  * master, so it can open the SE's secure channel and nothing else can). Reopened by `VirtualPhone.open`.
  *
  * In the field the phone is one of two cards, and a terminal picks the link that matches it:
@@ -17,8 +17,8 @@ import { join } from "node:path";
 import { type Bytes, equal, fromHex, isHex, toHex } from "../core/bytes.js";
 import { type Clock, systemClock } from "../core/clock.js";
 import { TapwalletError } from "../core/errors.js";
-import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../cloud/tsm/se-keys.js";
-import type { SyncReport } from "../cloud/tsm/wire.js";
+import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../se/factory-keys.js";
+import type { SyncReport } from "../protocol/tsm-wire.js";
 import { doorFieldCard } from "../mifare/phone.js";
 import type { FrameCard } from "../nfc/frame.js";
 import type { ContactlessCard } from "../nfc/link.js";

@@ -7,8 +7,8 @@
 import { parseCommand } from "../core/apdu.js";
 import { type Bytes, concat, fromHex, isHex, toHex } from "../core/bytes.js";
 import { type Result, err, ok } from "../core/result.js";
-import type { Operation, OperationResult, RegistryAction } from "../cloud/tsm/wire.js";
-import { REGISTRY_ACTIONS } from "../cloud/tsm/wire.js";
+import type { Operation, OperationResult, RegistryAction } from "../protocol/tsm-wire.js";
+import { REGISTRY_ACTIONS } from "../protocol/tsm-wire.js";
 import type { SecureElement } from "../se/secure-element.js";
 
 export const MAX_STEP_OPERATIONS = 256;

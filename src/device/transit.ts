@@ -18,7 +18,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { TapwalletError } from "../core/errors.js";
-import type { Operation, OperationResult } from "../cloud/tsm/wire.js";
+import type { Operation, OperationResult } from "../protocol/tsm-wire.js";
 import { canAddTransitCard, transitCardsOn } from "../transit/index.js";
 import type { SecureElement } from "../se/secure-element.js";
 import { CloudRequestError } from "./cloud-client.js";

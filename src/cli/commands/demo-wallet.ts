@@ -27,7 +27,7 @@ import { openDatabase } from "../../cloud/db/open.js";
 import { buildServer } from "../../cloud/http/server.js";
 import { TEST_CARDS } from "../../cloud/issuer/test-cards.js";
 import { TRANSIT_KEY_SEED_ENV } from "../../cloud/transit/keys.js";
-import { seMasterKeyFromEnv } from "../../cloud/tsm/se-keys.js";
+import { seMasterKeyFromEnv } from "../../se/factory-keys.js";
 import { MemoryBankOtpSender } from "../../cloud/tsp/bank-otp.js";
 import { DEV_VAULT_KEY } from "../../cloud/tsp/config.js";
 import {

@@ -22,7 +22,7 @@ import type { Command } from "commander";
 import { TapwalletError } from "../../core/errors.js";
 import { fromHex, isHex, toHex } from "../../core/bytes.js";
 import { systemClock } from "../../core/clock.js";
-import { seMasterKeyFromEnv } from "../../cloud/tsm/se-keys.js";
+import { seMasterKeyFromEnv } from "../../se/factory-keys.js";
 import { type DoorConfig, DoorReader } from "../../mifare/door-reader.js";
 import { PcscClassicReader, phoneFieldIcc } from "../../mifare/storage-card.js";
 import { pcscCliOptions, sayOnStderr, withPcscCard } from "../../nfc/pcsc-session.js";

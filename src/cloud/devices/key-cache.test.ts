@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
 import { DeviceKeyCache } from "./key-cache.js";
-import { generateDeviceKeyPair, parseDevicePublicKey } from "./signing.js";
+import { generateDeviceKeyPair, parseDevicePublicKey } from "../../protocol/request-signing.js";
 
 describe("DeviceKeyCache", () => {
   it("imports a key once and hands back the same key object, equal to a fresh import", () => {

@@ -12,7 +12,7 @@
  * cache contents answer every request identically.
  */
 import { type Result, ok } from "../../core/result.js";
-import { type DevicePublicKey, parseDevicePublicKey } from "./signing.js";
+import { type DevicePublicKey, parseDevicePublicKey } from "../../protocol/request-signing.js";
 
 export class DeviceKeyCache {
   /** Map iteration order is insertion order: the first entry is the least recently used. */

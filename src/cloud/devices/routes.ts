@@ -6,9 +6,9 @@ import type { FastifyPluginAsync } from "fastify";
 import { deviceOf, security, sessionOf } from "../http/auth.js";
 import { withErrors } from "../http/errors.js";
 import type { RouteDeps } from "../module.js";
-import { SUPPORTED_MODELS } from "./models.js";
+import { SUPPORTED_MODELS } from "../../protocol/phone-models.js";
 import { SERVICE_REGIONS } from "./regions.js";
-import { SIGNATURE_HEADERS } from "./signing.js";
+import { SIGNATURE_HEADERS } from "../../protocol/request-signing.js";
 
 const model = {
   type: "object",

@@ -23,7 +23,7 @@ import { CloudError } from "../errors.js";
 import type { Notifications } from "../notifications/service.js";
 import { randomId } from "../random.js";
 import type { RateLimits } from "../ratelimit/service.js";
-import { SUPPORTED_MODELS, findModel, type PhoneModel } from "./models.js";
+import { SUPPORTED_MODELS, findModel, type PhoneModel } from "../../protocol/phone-models.js";
 import { DeviceKeyCache } from "./key-cache.js";
 import { regionRefusal } from "./regions.js";
 import {
@@ -33,7 +33,7 @@ import {
   verifyCanonical,
   type DevicePublicKey,
   type SignatureHeaders,
-} from "./signing.js";
+} from "../../protocol/request-signing.js";
 
 export interface DeviceView {
   id: string;

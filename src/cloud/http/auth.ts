@@ -1,7 +1,7 @@
 /**
  * Who is calling. Two ways in, as Fastify preHandlers:
  *   - `session`: `Authorization: Bearer tws_…` from sign-in (the web app, or the phone's user actions);
- *   - `device`: a request signed by a bound phone's key (see devices/signing.ts);
+ *   - `device`: a request signed by a bound phone's key (see src/protocol/request-signing.ts);
  *   - `any`: either (notifications reach the web app and the phone alike).
  */
 import type { FastifyRequest } from "fastify";
@@ -9,7 +9,7 @@ import type { SessionPrincipal } from "../accounts/service.js";
 import type { DevicePrincipal } from "../devices/service.js";
 import { CloudError } from "../errors.js";
 import type { Services } from "../services.js";
-import { SIGNATURE_HEADERS } from "../devices/signing.js";
+import { SIGNATURE_HEADERS } from "../../protocol/request-signing.js";
 
 export type Principal = SessionPrincipal | DevicePrincipal;
 

@@ -2,7 +2,7 @@
  * The e-purse commands the cloud asks a phone to run on its transit applet (the phone relays them through
  * its SE's host interface and hands back the answers), and the checks on what comes back.
  *
- * A step is a list of operations in the TSM's wire format (`{type: "apdu", apdu, expect}`, tsm/wire.ts), so
+ * A step is a list of operations in the TSM's wire format (`{type: "apdu", apdu, expect}`, src/protocol/tsm-wire.ts), so
  * the phone runs them with the same relay (src/device/relay.ts `runOperations`): the first operation is the
  * SELECT of the card's instance, and the phone stops at the first answer whose status word is not in
  * `expect`. Results are the R-APDUs (data ‖ SW, hex), one per operation run. Nothing the phone says is
@@ -13,7 +13,7 @@ import { type CommandApdu, commandHex, parseResponse } from "../../core/apdu.js"
 import { type Bytes, concat, fromHex, isHex, uintBE } from "../../core/bytes.js";
 import { SW } from "../../core/sw.js";
 import { TxType } from "../../transit/index.js";
-import type { Operation, OperationResult } from "../tsm/wire.js";
+import type { Operation, OperationResult } from "../../protocol/tsm-wire.js";
 
 /** The key index our cards are personalised with (src/transit/card/personalisation.ts DEFAULT_KEY_INDEX). */
 const KEY_INDEX = 0x01;

@@ -21,7 +21,7 @@ import {
   checkCanOpen,
 } from "../../transit/index.js";
 import type { DevicePrincipal } from "../devices/service.js";
-import { findModel } from "../devices/models.js";
+import { findModel } from "../../protocol/phone-models.js";
 import { isUniqueViolation, transaction, type Executor } from "../db/tx.js";
 import type { InstanceEvent, ScriptEvent } from "../tsm/service.js";
 import { type FundingChannel, isFundingChannel, paymentAccounts, transitAccounts } from "./channels.js";

@@ -25,7 +25,7 @@ import {
   parsePurchaseInit,
   verifyLoadTac,
 } from "../../transit/index.js";
-import type { OperationResult } from "../tsm/wire.js";
+import type { OperationResult } from "../../protocol/tsm-wire.js";
 import { type CardOperation, RECORD_COUNT, cardOps, parseAnswers } from "./card-commands.js";
 import { type FundingChannel, transitAccounts } from "./channels.js";
 import type { CardRow, TransitCore, Trx } from "./core.js";

@@ -9,7 +9,7 @@ import { PRODUCTS, type GateUpload } from "../../transit/index.js";
 import { deviceOf, principalOf, security } from "../http/auth.js";
 import { withErrors } from "../http/errors.js";
 import type { RouteDeps } from "../module.js";
-import { type OperationResult, operationSchema, resultSchema } from "../tsm/wire.js";
+import { type OperationResult, operationSchema, resultSchema } from "../../protocol/tsm-wire.js";
 import { FUNDING_CHANNELS } from "./channels.js";
 import { transitErrors } from "./errors.js";
 

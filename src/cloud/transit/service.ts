@@ -9,7 +9,7 @@ import type { CloudContext } from "../context.js";
 import { forUpdate, transaction } from "../db/tx.js";
 import type { DevicePrincipal } from "../devices/service.js";
 import type { InstanceEvent, ScriptEvent } from "../tsm/service.js";
-import type { OperationResult } from "../tsm/wire.js";
+import type { OperationResult } from "../../protocol/tsm-wire.js";
 import { Cards } from "./cards.js";
 import { Clearing } from "./clearing.js";
 import { type CardRow, TRANSIT_OWNER, TransitCore, type TransitDeps, type Trx } from "./core.js";

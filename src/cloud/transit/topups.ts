@@ -21,7 +21,7 @@ import { bcdNow } from "../../transit/records.js";
 import type { DevicePrincipal } from "../devices/service.js";
 import { transaction } from "../db/tx.js";
 import type { CloudError } from "../errors.js";
-import type { OperationResult } from "../tsm/wire.js";
+import type { OperationResult } from "../../protocol/tsm-wire.js";
 import { type CardOperation, cardOps, parseAnswers } from "./card-commands.js";
 import { type FundingChannel, isFundingChannel, paymentAccounts, transitAccounts } from "./channels.js";
 import type { CardRow, TransitCore, Trx } from "./core.js";

@@ -19,4 +19,4 @@ export type {
 } from "./service.js";
 export { TSM_LIMITS, TsmService } from "./service.js";
 export type { DeleteSpec, InstallSpec, Label, PersonalizeSpec, RegistrySpec, RelaySpec } from "./scripts.js";
-export type { RegistryAction } from "./wire.js";
+export type { RegistryAction } from "../../protocol/tsm-wire.js";

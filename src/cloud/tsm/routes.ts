@@ -13,7 +13,7 @@ import {
   operationSchema,
   reportSchema,
   resultSchema,
-} from "./wire.js";
+} from "../../protocol/tsm-wire.js";
 
 const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
 const text2 = {

@@ -11,7 +11,7 @@ import { type Dgi, LIFECYCLE, deleteCommand } from "../../se/gp.js";
 import { installCommands, personalizationCommands } from "../../se/scp03-host.js";
 import { type StatusEntry, lifecycleState } from "./status.js";
 import type { ScriptKind } from "./tables.js";
-import type { RegistryAction } from "./wire.js";
+import type { RegistryAction } from "../../protocol/tsm-wire.js";
 
 export interface Label {
   zh: string;

@@ -1,7 +1,7 @@
 /**
  * The TSM's keys, from the environment:
  *
- *   TAPWALLET_SE_MASTER_KEY   factory master the SEs' keys derive from (hex AES key; see se-keys.ts)
+ *   TAPWALLET_SE_MASTER_KEY   factory master the SEs' keys derive from (hex AES key; see src/se/factory-keys.ts)
  *   TSM_KEY_ENCRYPTION_KEY    32 bytes hex: seals each SE's keys, scripts and session transcripts at rest
  *
  * Outside production each has a **development default** (开发专用, published in this file); with
@@ -9,7 +9,7 @@
  */
 import { type Bytes, ascii, fromHex, isHex } from "../../core/bytes.js";
 import { TapwalletError } from "../../core/errors.js";
-import { SE_MASTER_KEY_ENV, seMasterKeyFromEnv } from "./se-keys.js";
+import { SE_MASTER_KEY_ENV, seMasterKeyFromEnv } from "../../se/factory-keys.js";
 
 export interface TsmSecrets {
   seMasterKey: Bytes;

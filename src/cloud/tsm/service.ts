@@ -2,7 +2,7 @@
  * The TSM (trusted service manager): the only party that can change what is on a phone's SE.
  *
  * - Holds each SE's static SCP03 keys, sealed at rest; an SE is enrolled the first time the TSM meets it
- *   (keys diversified from the factory master by its serial, see se-keys.ts).
+ *   (keys diversified from the factory master by its serial, see src/se/factory-keys.ts).
  * - Keeps its view of each SE (`tsm_instances`) and a queue of scripts per SE (`tsm_scripts`): install,
  *   personalise, delete, registry changes and relay conversations, enqueued by the card services
  *   (`enqueueInstall`, …) and run in order when the phone syncs.
@@ -31,7 +31,7 @@ import type { Notifications } from "../notifications/service.js";
 import { randomId } from "../random.js";
 import { ChannelReplay } from "./channel.js";
 import { SealedBox } from "./sealed-box.js";
-import { diversificationData, diversifySeKeys } from "./se-keys.js";
+import { diversificationData, diversifySeKeys } from "../../se/factory-keys.js";
 import {
   type DeleteSpec,
   type InstallSpec,
@@ -56,7 +56,7 @@ import type {
   TsmScriptsTable,
   TsmSessionsTable,
 } from "./tables.js";
-import type { Operation, OperationResult, RegistryAction, SyncReport } from "./wire.js";
+import type { Operation, OperationResult, RegistryAction, SyncReport } from "../../protocol/tsm-wire.js";
 
 /** The TSM's limits. */
 export const TSM_LIMITS = {

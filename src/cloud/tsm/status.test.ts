@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { fromHex } from "../../core/bytes.js";
 import { SecureElement } from "../../se/secure-element.js";
 import { ChannelReplay } from "./channel.js";
-import { DEV_SE_MASTER_KEY, diversifySeKeys } from "./se-keys.js";
+import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../../se/factory-keys.js";
 import { isBuiltIn, parseStatusEntries } from "./status.js";
 
 describe("GET STATUS entries", () => {

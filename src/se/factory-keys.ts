@@ -1,6 +1,6 @@
 /**
- * The SE key ceremony (pure: node:crypto through src/crypto only, so the virtual phone's factory imports it
- * as the TSM does).
+ * The SE key ceremony (pure: node:crypto through src/crypto only). The virtual phone's factory (src/device)
+ * and the TSM (src/cloud/tsm) import it alike: one derivation, in the SE's own layer.
  *
  * Every SE leaves the factory with its own static SCP03 keys (ENC, MAC, DEK, key version 30), diversified
  * from the **factory master key** by the SE's diversification data — the 10 bytes its card manager sends in
@@ -16,11 +16,11 @@
  *
  * `TAPWALLET_SE_MASTER_KEY` (hex) sets the master for both the TSM and the virtual phone's factory. Without
  * it, a **development master** is used, marked as such everywhere it appears; production refuses to start
- * without the variable (see `secrets.ts`).
+ * without the variable (src/cloud/tsm/secrets.ts).
  */
-import { type Bytes, ascii, concat, fromHex, isHex } from "../../core/bytes.js";
-import { TapwalletError } from "../../core/errors.js";
-import { type Scp03Keys, scp03Kdf } from "../../se/scp03.js";
+import { type Bytes, ascii, concat, fromHex, isHex } from "../core/bytes.js";
+import { TapwalletError } from "../core/errors.js";
+import { type Scp03Keys, scp03Kdf } from "./scp03.js";
 
 /** Key version number the factory gives every SE's first key set (GP: 30–3F for SCP03). */
 export const SE_KEY_VERSION = 0x30;

@@ -9,7 +9,7 @@ import {
   signRequest,
   verifyCanonical,
   SIGNATURE_HEADERS as H,
-} from "./signing.js";
+} from "./request-signing.js";
 
 const parts = {
   method: "post",

@@ -21,7 +21,7 @@
  * signature that does not verify. This module is pure (node:crypto only) so a phone can use it as is.
  */
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
-import { err, ok, type Result } from "../../core/result.js";
+import { err, ok, type Result } from "../core/result.js";
 
 export const SIGNATURE_SCHEME = "TW1-ECDSA-P256-SHA256";
 
