@@ -19,7 +19,7 @@ import { performance } from "node:perf_hooks";
 import SqliteDatabase from "better-sqlite3";
 import pg from "pg";
 import type { AuthorisationRequest } from "../src/emv/authorisation.js";
-import { type Backend, PG_URL, bind, postgresBackend, signIn, sqliteBackend } from "../test/cloud-harness.js";
+import { type Backend, bind, postgresBackend, signIn, sqliteBackend } from "../test/cloud-harness.js";
 import {
   type PaymentsCloud,
   type TestPhone,
@@ -31,6 +31,7 @@ import {
   sync,
 } from "../test/cloud-tsp-harness.js";
 import type { TestCard } from "../src/cloud/issuer/test-cards.js";
+import { PG_UNREACHABLE, PG_URL, inTransaction } from "./pg.js";
 import type { Figure } from "./report.js";
 import { fmt, summarise, table, type Timing } from "./stats.js";
 
@@ -260,9 +261,7 @@ async function postgresRaw(schema: string, w: World, tag: string, total: number)
     const jobs = Array.from({ length: total }, (_, i) => i);
     return await drive(CLIENTS, jobs, async (i) => {
       const r = rawRows(w, tag, i);
-      const c = await pool.connect();
-      try {
-        await c.query("begin");
+      return inTransaction(pool, async (c) => {
         await c.query(q.request, [r.key, r.key, r.now]);
         await c.query(q.token, ["[1,2,3]", r.amount, r.t.token]);
         await c.query(q.funds, [r.amount, r.t.fundingRef]);
@@ -285,14 +284,8 @@ async function postgresRaw(schema: string, w: World, tag: string, total: number)
         await c.query(q.tx, [r.key, r.t.cardId, r.t.accountId, r.t.deviceId, r.amount, r.key, r.key, r.now]);
         const seq = await c.query<{ last_seq: number }>(q.counter, [r.t.accountId]);
         await c.query(q.event, [r.t.accountId, seq.rows[0]!.last_seq, r.payload, r.now]);
-        await c.query("commit");
         return true;
-      } catch (e) {
-        await c.query("rollback");
-        throw e;
-      } finally {
-        c.release();
-      }
+      });
     });
   } finally {
     await pool.end();
@@ -313,12 +306,8 @@ export async function run(): Promise<Figure[]> {
 
   for (const backend of [sqliteBackend, postgresBackend]) {
     if (backend.skip) {
-      ratios.push(`postgres: not reachable at ${PG_URL.replace(/:[^:@/]*@/, "@")}; skipped`);
-      figures.push({
-        kind: "unavailable",
-        scope: "rate:authorisation:postgres",
-        reason: `PostgreSQL not reachable at ${PG_URL.replace(/:[^:@/]*@/, "@")}`,
-      });
+      ratios.push(`postgres: ${PG_UNREACHABLE}; skipped`);
+      figures.push({ kind: "unavailable", scope: "rate:authorisation:postgres", reason: PG_UNREACHABLE });
       continue;
     }
     const w = await setUp(backend);

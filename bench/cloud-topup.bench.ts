@@ -18,106 +18,39 @@
  * PostgreSQL: TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), a fresh schema, dropped
  * afterwards; skipped with a note if unreachable.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import SqliteDatabase from "better-sqlite3";
 import pg from "pg";
-import { systemClock } from "../src/core/clock.js";
-import { MemoryOtpSender } from "../src/cloud/accounts/otp-sender.js";
-import { openDatabase, type CloudDb } from "../src/cloud/db/open.js";
-import { buildServer } from "../src/cloud/http/server.js";
 import { checkLedgerInvariants } from "../src/cloud/ledger/invariants.js";
 import { transitFloatSource } from "../src/cloud/transit/float.js";
 import type { Operation, OperationResult } from "../src/protocol/tsm-wire.js";
-import {
-  type CloudClient,
-  PHONE_PACKAGES,
-  VirtualPhone,
-  Wallet,
-  resolveModel,
-  runOperations,
-} from "../src/device/index.js";
-import { openTransitCard } from "../src/device/transit.js";
+import { type CloudClient, PHONE_PACKAGES, runOperations } from "../src/device/index.js";
 import { loadSecureElement } from "../src/se/persistence.js";
 import type { SecureElement } from "../src/se/secure-element.js";
+import {
+  type Store,
+  freePort,
+  makePhones,
+  postgresStore,
+  removePhoneDirs,
+  sqliteStore,
+  startServer,
+} from "../test/crash-harness.js";
+import { PG_UNREACHABLE, PG_URL, inTransaction, pgReachable } from "./pg.js";
+import type { Figure } from "./report.js";
 import { fmt, summarise, table, type Timing } from "./stats.js";
 
-const PG_URL = process.env["TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
 const CLIENTS = 32;
 const TOPUPS = 2000;
 const WARMUP = 64;
 const AMOUNT = 1000;
 const PRODUCTS = ["tu-jingjinji", "shanghai", "shenzhen-tong", "wuhan-tong"];
-const ROOT = new URL("..", import.meta.url).pathname;
 
 interface Run {
   timing: Timing;
   perSecond: number;
-}
-
-/** What `npm run bench` collects for its summary (bench/report.ts `RateFigure` / `UnavailableFigure`). */
-type TopUpFigure =
-  | {
-      kind: "rate";
-      op: "top-up";
-      database: "sqlite" | "postgres";
-      via: string;
-      clients: number;
-      n: number;
-      perSecond: number;
-      p50Us: number;
-      p99Us: number;
-      raw: { perSecond: number; p50Us: number; p99Us: number };
-      invariantsOk: boolean;
-    }
-  | { kind: "unavailable"; scope: string; reason: string };
-
-interface Target {
-  name: string;
-  env: Record<string, string>;
-  open(): Promise<CloudDb>;
-  remove(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function serve(target: Target, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve"], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env["PATH"] ?? "",
-      HOME: process.env["HOME"] ?? "",
-      NODE_ENV: "development",
-      LOG_LEVEL: "warn",
-      PORT: String(port),
-      ...target.env,
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill("SIGKILL");
-  throw new Error("tapwallet serve did not start");
 }
 
 interface Client {
@@ -129,38 +62,14 @@ interface Client {
   deviceFingerprint: string;
 }
 
-/** Phones with a card each, made through an in-process server on the same database and port. */
-async function phones(target: Target, port: number, dir: string): Promise<Client[]> {
-  const db = await target.open();
-  const otp = new MemoryOtpSender();
-  const app = await buildServer({
-    db,
-    clock: systemClock,
-    otpSender: otp,
-    otpPepper: "tapwallet-development-otp-pepper",
-    janitor: false,
-    webRoot: false,
-    policy: {
-      otpRequestsPerIp: { limit: 100_000, windowMs: 60_000 },
-      signInsPerIp: { limit: 100_000, windowMs: 60_000 },
-    },
-  });
-  const url = await app.listen({ port, host: "127.0.0.1" });
+/** Phones with a card each (test/crash-harness.ts), with what the bench needs of them: SE, ids, device key. */
+async function phones(store: Store, port: number): Promise<Client[]> {
+  const made = await makePhones(store, port, CLIENTS, PRODUCTS, 1000);
+  const db = await store.open();
   try {
     const out: Client[] = [];
-    for (let i = 0; i < CLIENTS; i++) {
-      const mobile = `1360000${String(i).padStart(4, "0")}`;
-      const phone = VirtualPhone.create(join(dir, `p${i}`), {
-        name: `bench-${i}`,
-        model: resolveModel("小米9"),
-        region: "CN",
-      });
-      const wallet = new Wallet(phone);
-      await wallet.requestCode(mobile, url);
-      await wallet.signIn(mobile, otp.last(mobile)!, url);
-      await wallet.register();
-      const productId = PRODUCTS[i % PRODUCTS.length]!;
-      const { card } = await openTransitCard(wallet, { productId, firstTopUp: 1000, channel: "wechat" });
+    for (const { wallet, cardId, productId } of made) {
+      const phone = wallet.phone;
       const device = await db.db
         .selectFrom("devices")
         .select("key_fingerprint")
@@ -170,7 +79,7 @@ async function phones(target: Target, port: number, dir: string): Promise<Client
       out.push({
         client: wallet.client(),
         se: loadSecureElement(image as Parameters<typeof loadSecureElement>[0], { packages: PHONE_PACKAGES }),
-        cardId: card.id,
+        cardId,
         accountId: phone.cloud!.accountId!,
         productId,
         deviceFingerprint: device.key_fingerprint,
@@ -178,7 +87,6 @@ async function phones(target: Target, port: number, dir: string): Promise<Client
     }
     return out;
   } finally {
-    await app.close();
     await db.close();
   }
 }
@@ -347,80 +255,39 @@ async function postgresRaw(schema: string, clients: Client[], tag: string, total
   const pool = new pg.Pool({ connectionString: PG_URL, max: 10, options: `-c search_path=${schema}` });
   try {
     return await drive(clients.length, total, async (i, c) => {
-      for (const tx of rawWrites(clients[c]!, tag, i, true)) {
-        const conn = await pool.connect();
-        try {
-          await conn.query("begin");
+      for (const tx of rawWrites(clients[c]!, tag, i, true))
+        await inTransaction(pool, async (conn) => {
           for (const [sql, params] of tx) await conn.query(sql, params);
-          await conn.query("commit");
-        } catch (e) {
-          await conn.query("rollback");
-          throw e;
-        } finally {
-          conn.release();
-        }
-      }
+        });
     });
   } finally {
     await pool.end();
   }
 }
 
-async function pgReachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
-
-export async function run(): Promise<TopUpFigure[]> {
-  const figures: TopUpFigure[] = [];
+export async function run(): Promise<Figure[]> {
+  const figures: Figure[] = [];
   console.log(
     `transit top-ups through tapwallet serve: ${CLIENTS} phones at once (one card each), n=${TOPUPS}; ` +
       "raw: the same rows, bare driver, 3 transactions per top-up",
   );
-  const targets: Target[] = [];
-  const dir = mkdtempSync(join(tmpdir(), "tw-bench-topup-"));
-  targets.push({
-    name: "sqlite (full)",
-    env: { DATA_DIR: join(dir, "db") },
-    open: () => openDatabase({ dataDir: join(dir, "db") }),
-    remove: async () => {},
-  });
-  if (await pgReachable()) {
-    const schema = `tw_bench_${randomBytes(4).toString("hex")}`;
-    targets.push({
-      name: "postgres",
-      env: { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema },
-      open: () => openDatabase({ databaseUrl: PG_URL, schema }),
-      async remove() {
-        const db = await openDatabase({ databaseUrl: PG_URL, schema });
-        await db.db.schema.dropSchema(schema).ifExists().cascade().execute();
-        await db.close();
-      },
-    });
-  }
+  const targets: Store[] = [sqliteStore(), ...(pgReachable ? [postgresStore()] : [])];
   const rows: (string | number)[][] = [];
   const ratios: string[] = [];
   const record = (backend: string, what: string, r: Run) =>
     rows.push([backend, what, fmt(r.perSecond, 0), fmt(r.timing.p50 / 1000, 1), fmt(r.timing.p99 / 1000, 1)]);
   try {
-    for (const [k, target] of targets.entries()) {
+    for (const target of targets) {
+      const name = target.name === "sqlite" ? "sqlite (full)" : "postgres";
       const port = await freePort();
-      const clients = await phones(target, port, join(dir, `phones-${k}`));
-      const server = await serve(target, port);
+      const clients = await phones(target, port);
+      const server = await startServer(target, port);
       let cloudRun: Run;
       try {
         await topUps(clients, "warm", WARMUP);
         cloudRun = await topUps(clients, "run", TOPUPS);
       } finally {
-        server.kill("SIGTERM");
-        await new Promise((r) => server.once("exit", r));
+        await server.stop();
       }
       const db = await target.open();
       const report = await db.db
@@ -434,12 +301,12 @@ export async function run(): Promise<TopUpFigure[]> {
               await postgresRaw(schema, clients, "rawwarm", WARMUP);
               return postgresRaw(schema, clients, "raw", TOPUPS);
             })()
-          : (sqliteRaw(join(dir, "db", "tapwallet.sqlite"), clients, "rawwarm", WARMUP),
-            sqliteRaw(join(dir, "db", "tapwallet.sqlite"), clients, "raw", TOPUPS));
+          : (sqliteRaw(join(target.env["DATA_DIR"]!, "tapwallet.sqlite"), clients, "rawwarm", WARMUP),
+            sqliteRaw(join(target.env["DATA_DIR"]!, "tapwallet.sqlite"), clients, "raw", TOPUPS));
       figures.push({
         kind: "rate",
         op: "top-up",
-        database: target.name === "postgres" ? "postgres" : "sqlite",
+        database: target.name,
         via: `tapwallet serve over HTTP, ${CLIENTS} phones`,
         clients: CLIENTS,
         n: TOPUPS,
@@ -449,22 +316,21 @@ export async function run(): Promise<TopUpFigure[]> {
         raw: { perSecond: rawRun.perSecond, p50Us: rawRun.timing.p50, p99Us: rawRun.timing.p99 },
         invariantsOk: report.ok,
       });
-      record(target.name, "cloud top-up (3 requests)", cloudRun);
-      record(target.name, "raw driver, same rows", rawRun);
+      record(name, "cloud top-up (3 requests)", cloudRun);
+      record(name, "raw driver, same rows", rawRun);
       ratios.push(
-        `${target.name}: ${fmt(cloudRun.perSecond, 0)} top-ups/s = ${fmt((100 * cloudRun.perSecond) / rawRun.perSecond, 1)}% ` +
+        `${name}: ${fmt(cloudRun.perSecond, 0)} top-ups/s = ${fmt((100 * cloudRun.perSecond) / rawRun.perSecond, 1)}% ` +
           `of the raw ${fmt(rawRun.perSecond, 0)}/s (ratio 1 : ${fmt(rawRun.perSecond / cloudRun.perSecond, 1)}); ` +
           `ledger invariants after the run: ${report.ok ? "ok" : "VIOLATED"}`,
       );
     }
   } finally {
+    removePhoneDirs();
     for (const t of targets) await t.remove();
-    rmSync(dir, { recursive: true, force: true });
   }
-  if (targets.length === 1) {
-    const reason = `PostgreSQL not reachable at ${PG_URL.replace(/:[^:@/]*@/, "@")}`;
-    ratios.push(`postgres: ${reason}; skipped`);
-    figures.push({ kind: "unavailable", scope: "rate:top-up:postgres", reason });
+  if (!pgReachable) {
+    ratios.push(`postgres: ${PG_UNREACHABLE}; skipped`);
+    figures.push({ kind: "unavailable", scope: "rate:top-up:postgres", reason: PG_UNREACHABLE });
   }
   table(["database", "path", "top-ups/s", "p50 ms", "p99 ms"], rows);
   for (const r of ratios) console.log(r);

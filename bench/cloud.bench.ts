@@ -29,10 +29,10 @@ import { Ledger } from "../src/cloud/ledger/service.js";
 import { cloudModules } from "../src/cloud/modules.js";
 import { resolvePolicy } from "../src/cloud/policy.js";
 import { systemRng } from "../src/cloud/random.js";
+import { PG_UNREACHABLE, PG_URL, inTransaction, pgReachable } from "./pg.js";
 import type { Figure } from "./report.js";
 import { fmt, summarise, table, type Timing } from "./stats.js";
 
-const PG_URL = process.env["TEST_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
 const CLIENTS = 32;
 const POSTINGS = 3000;
 const WARMUP = 200;
@@ -153,11 +153,9 @@ async function postgresRaw(schema: string, tag: string, total: number): Promise<
   const pool = new pg.Pool({ connectionString: PG_URL, max: 10, options: `-c search_path=${schema}` });
   try {
     return await drive(CLIENTS, total, async (i, client) => {
-      const c = await pool.connect();
-      try {
-        const id = `raw_${tag}_${i}`;
-        const now = Date.now();
-        await c.query("begin");
+      const id = `raw_${tag}_${i}`;
+      const now = Date.now();
+      await inTransaction(pool, async (c) => {
         await c.query(
           "insert into ledger_transfers (id, idempotency_key, kind, fingerprint, metadata, created_at) values ($1, $1, 'bench.raw', '', '{}', $2)",
           [id, now],
@@ -184,28 +182,10 @@ async function postgresRaw(schema: string, tag: string, total: number): Promise<
             [Math.abs(e.amount), e.account],
           );
         }
-        await c.query("commit");
-      } catch (e) {
-        await c.query("rollback");
-        throw e;
-      } finally {
-        c.release();
-      }
+      });
     });
   } finally {
     await pool.end();
-  }
-}
-
-async function pgReachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => {});
   }
 }
 
@@ -259,7 +239,7 @@ export async function run(): Promise<Figure[]> {
     }
   }
 
-  if (await pgReachable()) {
+  if (pgReachable) {
     const schema = `tw_bench_${randomBytes(4).toString("hex")}`;
     const db = await openDatabase({ databaseUrl: PG_URL, schema, poolMax: 10 });
     try {
@@ -280,12 +260,8 @@ export async function run(): Promise<Figure[]> {
       await db.close();
     }
   } else {
-    ratios.push(`postgres: not reachable at ${PG_URL.replace(/:[^:@/]*@/, "@")}; skipped`);
-    figures.push({
-      kind: "unavailable",
-      scope: "rate:ledger posting:postgres",
-      reason: `PostgreSQL not reachable at ${PG_URL.replace(/:[^:@/]*@/, "@")}`,
-    });
+    ratios.push(`postgres: ${PG_UNREACHABLE}; skipped`);
+    figures.push({ kind: "unavailable", scope: "rate:ledger posting:postgres", reason: PG_UNREACHABLE });
   }
 
   table(["database", "path", "postings/s", "p50 ms", "p99 ms"], rows);

@@ -4,7 +4,6 @@
  * issuer master key, CMAC, and RSA-1024 (private operations; public operation BigInt vs node:crypto).
  */
 import { constants, createPublicKey, publicEncrypt } from "node:crypto";
-import { performance } from "node:perf_hooks";
 import { concat, fromHex } from "../src/core/bytes.js";
 import {
   arqc,
@@ -21,21 +20,7 @@ import {
   rsaPublic,
   type RsaKeyPair,
 } from "../src/crypto/index.js";
-import { fmt, table, timeIt } from "./stats.js";
-
-/** Calls per second over a tight synchronous loop of about `ms` milliseconds. */
-function throughput(fn: () => unknown, ms = 400): number {
-  for (let i = 0; i < 200; i++) fn();
-  let n = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < ms) {
-    for (let i = 0; i < 50; i++) fn();
-    n += 50;
-    now = performance.now();
-  }
-  return (n * 1000) / (now - start);
-}
+import { fmt, table, throughput, timeIt } from "./stats.js";
 
 export async function run(): Promise<void> {
   const k16 = fromHex("0123456789ABCDEFFEDCBA9876543210");

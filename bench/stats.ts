@@ -24,6 +24,20 @@ export async function timeIt(
   return summarise(t);
 }
 
+/** Calls per second of a synchronous `fn` over a tight loop of about `ms` milliseconds, in batches of `batch`. */
+export function throughput(fn: () => unknown, ms = 400, batch = 50): number {
+  for (let i = 0; i < 4 * batch; i++) fn();
+  let n = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < ms) {
+    for (let i = 0; i < batch; i++) fn();
+    n += batch;
+    now = performance.now();
+  }
+  return (n * 1000) / (now - start);
+}
+
 export function summarise(microseconds: number[]): Timing {
   const s = [...microseconds].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
