@@ -9,14 +9,14 @@
  *   operations per second in the same run.
  */
 import { performance } from "node:perf_hooks";
-import { type Bytes, fromHex } from "../src/core/bytes.js";
+import { type Bytes, fromHex, readUintBE } from "../src/core/bytes.js";
 import { ManualClock } from "../src/core/clock.js";
 import { parseTlv } from "../src/core/tlv.js";
 import { ecbEncrypt } from "../src/crypto/index.js";
 import type { AuthorisationRequest } from "../src/emv/authorisation.js";
 import { installTokenOnSe } from "../src/emv/card/install.js";
 import { qpbocPackage } from "../src/emv/card/package.js";
-import { acData, cardMasterKey, cryptogramMatches, sessionKey } from "../src/emv/cryptogram.js";
+import { acDataOfTags, cardMasterKey, cryptogramMatches, sessionKey } from "../src/emv/cryptogram.js";
 import { decodeIad } from "../src/emv/iad.js";
 import { createLocalIssuer } from "../src/emv/issuer/local.js";
 import { AID } from "../src/emv/profile.js";
@@ -29,22 +29,9 @@ import { TracingLink } from "../src/nfc/trace.js";
 import { SecureElement } from "../src/se/secure-element.js";
 import { seededRandom } from "../src/se/testing/random.js";
 import type { TapFigure } from "./report.js";
-import { type Timing, fmt, table, timeIt } from "./stats.js";
+import { type Timing, fmt, table, throughput, timeIt } from "./stats.js";
 
 const FUNDING_PAN = "6217000000123456786";
-
-function perSecond(fn: () => unknown, ms = 500): number {
-  for (let i = 0; i < 100; i++) fn();
-  let n = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < ms) {
-    for (let i = 0; i < 20; i++) fn();
-    n += 20;
-    now = performance.now();
-  }
-  return (n * 1000) / (now - start);
-}
 
 async function world(floorLimit: number) {
   const clock = new ManualClock("2026-03-01T04:00:00Z");
@@ -112,37 +99,22 @@ export async function run(): Promise<TapFigure[]> {
   const k = await timeIt(kernelOnly, 3000);
   const f = await timeIt(fullOnline, 3000);
   const o = await timeIt(fullOffline, 1000);
+  const row = (name: string, t: Timing, apdus: typeof onlineApdus) => [
+    name,
+    apdus.length,
+    bytes(apdus),
+    fmt(t.p50),
+    fmt(t.p99),
+    fmt(bound(apdus)),
+    fmt(t.p50 / bound(apdus), 3),
+  ];
   console.log("QuickPass transactions in-process (POS ⇄ phone SE), µs; air-time lower bound at 106 kbit/s:");
   table(
     ["transaction", "APDUs", "bytes", "p50 µs", "p99 µs", "air 106k µs", "p50 / air"],
     [
-      [
-        "online: PPSE, SELECT, GPO",
-        onlineApdus.length,
-        bytes(onlineApdus),
-        fmt(k.p50),
-        fmt(k.p99),
-        fmt(bound(onlineApdus)),
-        fmt(k.p50 / bound(onlineApdus), 3),
-      ],
-      [
-        "online + issuer + ARPC",
-        onlineWithArpc.length,
-        bytes(onlineWithArpc),
-        fmt(f.p50),
-        fmt(f.p99),
-        fmt(bound(onlineWithArpc)),
-        fmt(f.p50 / bound(onlineWithArpc), 3),
-      ],
-      [
-        "offline fDDA v01",
-        offlineApdus.length,
-        bytes(offlineApdus),
-        fmt(o.p50),
-        fmt(o.p99),
-        fmt(bound(offlineApdus)),
-        fmt(o.p50 / bound(offlineApdus), 3),
-      ],
+      row("online: PPSE, SELECT, GPO", k, onlineApdus),
+      row("online + issuer + ARPC", f, onlineWithArpc),
+      row("offline fDDA v01", o, offlineApdus),
     ],
   );
 
@@ -195,21 +167,9 @@ export async function run(): Promise<TapFigure[]> {
   const f55 = new Map<number, Bytes>(parsed.value.map((n) => [n.tag, n.value]));
   const iad = decodeIad(f55.get(0x9f10)!);
   if (!iad.ok) throw new Error(iad.error);
-  const data = acData({
-    amount: f55.get(0x9f02)!,
-    otherAmount: f55.get(0x9f03)!,
-    terminalCountry: f55.get(0x9f1a)!,
-    tvr: f55.get(0x95)!,
-    currency: f55.get(0x5f2a)!,
-    date: f55.get(0x9a)!,
-    type: f55.get(0x9c)!,
-    unpredictableNumber: f55.get(0x9f37)!,
-    aip: f55.get(0x82)!,
-    atc: f55.get(0x9f36)!,
-    cvr: iad.value.cvr,
-  })!;
+  const data = acDataOfTags(f55, iad.value.cvr)!;
   const ac = f55.get(0x9f26)!;
-  const atc = (f55.get(0x9f36)![0]! << 8) | f55.get(0x9f36)![1]!;
+  const atc = readUintBE(f55.get(0x9f36)!);
   const verify = () => {
     const udk = cardMasterKey(imk, fresh.token.token, "00", "3des");
     if (!cryptogramMatches(sessionKey(udk, atc, "3des"), data, ac, "3des"))
@@ -217,8 +177,8 @@ export async function run(): Promise<TapFigure[]> {
   };
   const block = fromHex("1122334455667788");
   const k16 = fromHex("0123456789ABCDEFFEDCBA9876543210");
-  const tdes = perSecond(() => ecbEncrypt("3des", k16, block));
-  const arqcs = perSecond(verify);
+  const tdes = throughput(() => ecbEncrypt("3des", k16, block), 500, 20);
+  const arqcs = throughput(verify, 500, 20);
   let i = 0;
   const start = performance.now();
   let approved = 0;

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../core/bytes.js";
 import {
-  acData,
+  acDataOfTags,
   applicationCryptogram,
   arpc,
   cardMasterKey,
@@ -43,22 +43,10 @@ const blog = {
 describe("PBOC CVN 01 (PBOC blog vector)", () => {
   const udk = cardMasterKey(blog.imk, blog.pan, blog.psn, "3des");
   const sk = sessionKey(udk, blog.atc, "3des");
-  const t = (k: string) => fromHex(blog.tags[k]!);
-  const iad = decodeIad(t("9F10"));
+  const tags = new Map(Object.entries(blog.tags).map(([k, v]) => [parseInt(k, 16), fromHex(v)]));
+  const iad = decodeIad(tags.get(0x9f10)!);
   if (!iad.ok) throw new Error(iad.error);
-  const data = acData({
-    amount: t("9F02"),
-    otherAmount: t("9F03"),
-    terminalCountry: t("9F1A"),
-    tvr: t("95"),
-    currency: t("5F2A"),
-    date: t("9A"),
-    type: t("9C"),
-    unpredictableNumber: t("9F37"),
-    aip: t("82"),
-    atc: t("9F36"),
-    cvr: iad.value.cvr,
-  })!;
+  const data = acDataOfTags(tags, iad.value.cvr)!;
 
   it("derives the UDK (option A) and the session key", () => {
     expect(toHex(udk)).toBe("014C986ECD8F49157CC8B59E3BCDFD98");
@@ -77,22 +65,9 @@ describe("PBOC CVN 01 (PBOC blog vector)", () => {
   });
 
   it("refuses a data list with a wrong-length value", () => {
-    expect(
-      acData({
-        ...iad.value,
-        amount: fromHex("01"),
-        otherAmount: t("9F03"),
-        terminalCountry: t("9F1A"),
-        tvr: t("95"),
-        currency: t("5F2A"),
-        date: t("9A"),
-        type: t("9C"),
-        unpredictableNumber: t("9F37"),
-        aip: t("82"),
-        atc: t("9F36"),
-        cvr: iad.value.cvr,
-      }),
-    ).toBeNull();
+    expect(acDataOfTags(new Map([...tags, [0x9f02, fromHex("01")]]), iad.value.cvr)).toBeNull();
+    const without9f37 = new Map([...tags].filter(([tag]) => tag !== 0x9f37));
+    expect(acDataOfTags(without9f37, iad.value.cvr)).toBeNull();
   });
 });
 

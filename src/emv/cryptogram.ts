@@ -139,3 +139,22 @@ export function acData(v: AcInputs): Bytes | null {
   for (const [k, n] of AC_INPUT_LENGTHS) if (v[k].length !== n) return null;
   return concat(...AC_INPUT_LENGTHS.map(([k]) => v[k]));
 }
+
+/** `acData` from the tags of an authorisation's field 55 and the CVR of its IAD; null if a tag is missing. */
+export function acDataOfTags(tags: ReadonlyMap<number, Bytes>, cvr: Bytes): Bytes | null {
+  const none = new Uint8Array(0);
+  const tag = (t: number) => tags.get(t) ?? none;
+  return acData({
+    amount: tag(0x9f02),
+    otherAmount: tag(0x9f03),
+    terminalCountry: tag(0x9f1a),
+    tvr: tag(0x95),
+    currency: tag(0x5f2a),
+    date: tag(0x9a),
+    type: tag(0x9c),
+    unpredictableNumber: tag(0x9f37),
+    aip: tag(0x82),
+    atc: tag(0x9f36),
+    cvr,
+  });
+}

@@ -11,7 +11,7 @@
  * The state changes of one authorisation happen in one store transaction. Errors and answers name the token,
  * never the funding PAN.
  */
-import { type Bytes, ascii, fromHex, readBcd, toHex } from "../../core/bytes.js";
+import { type Bytes, ascii, fromHex, readBcd, readUintBE, toHex } from "../../core/bytes.js";
 import { type Clock, chinaDateDigits } from "../../core/clock.js";
 import { TapwalletError } from "../../core/errors.js";
 import type { Fen } from "../../core/money.js";
@@ -21,7 +21,7 @@ import type { AuthorisationRequest, AuthorisationResponse, Issuer } from "../aut
 import { type Dgi, type TokenCardData, buildQpbocPersonalisation } from "../card/personalisation.js";
 import {
   type AcAlgorithm,
-  acData,
+  acDataOfTags,
   algorithmOfId,
   arpc,
   cardMasterKey,
@@ -290,21 +290,8 @@ export class IssuerHost implements Issuer {
       if (!cvr.ok) return answer(RC.doNotHonour, "cryptogram-profile");
       const imk = this.o.keys.acMasterKey(t.dki, t.algorithm);
       if (!imk) return answer(RC.systemError, "key-missing");
-      const atcBytes = f55.get(0x9f36)!;
-      const atc = (atcBytes[0]! << 8) | atcBytes[1]!;
-      const data = acData({
-        amount: f55.get(0x9f02)!,
-        otherAmount: f55.get(0x9f03)!,
-        terminalCountry: f55.get(0x9f1a)!,
-        tvr: f55.get(0x95)!,
-        currency: f55.get(0x5f2a)!,
-        date: f55.get(0x9a)!,
-        type: f55.get(0x9c)!,
-        unpredictableNumber: f55.get(0x9f37)!,
-        aip: f55.get(0x82)!,
-        atc: atcBytes,
-        cvr: iad.value.cvr,
-      });
+      const atc = readUintBE(f55.get(0x9f36)!);
+      const data = acDataOfTags(f55, iad.value.cvr);
       if (data === null) return answer(RC.formatError, "malformed-request");
       const udk = cardMasterKey(imk, t.token, t.psn, t.algorithm);
       const sk = sessionKey(udk, atc, t.algorithm);
