@@ -7,7 +7,6 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../src/core/bytes.js";
 import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/se/factory-keys.js";
-import type { Operation } from "../src/protocol/tsm-wire.js";
 import {
   VirtualPhone,
   applyRegistryAction,
@@ -20,6 +19,7 @@ import {
 import { installCommands, runSecureScript } from "../src/se/scp03-host.js";
 import { samplePackage } from "../src/se/testing/sample-applets.js";
 import { removeStateDirs, stateDir } from "./device-harness.js";
+import { operationArbs, syncStepArb } from "./sync-arbitraries.js";
 
 afterAll(removeStateDirs);
 
@@ -45,46 +45,13 @@ install("A0000000AA0001", { big: 700 });
 install("F054415044FF01", { category: "access" });
 install("F054415044FF02", { category: "access" });
 
-const hex = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max }).map(toHex);
-const apduOp: fc.Arbitrary<Operation> = fc
-  .tuple(
-    hex(4, 4),
-    fc.option(hex(1, 40), { nil: undefined }),
-    fc.option(fc.array(hex(2, 2), { maxLength: 3 }), { nil: undefined }),
-  )
-  .map(([header, data, expect]) => ({
-    type: "apdu" as const,
-    apdu: header + (data ? toHex(Uint8Array.of(data.length / 2)) + data : ""),
-    ...(expect ? { expect } : {}),
-  }));
-const registryOp: fc.Arbitrary<Operation> = fc.record({
-  type: fc.constant("registry" as const),
-  action: fc.constantFrom(
-    "activate" as const,
-    "deactivate" as const,
-    "default-payment" as const,
-    "express-transit" as const,
-  ),
-  aid: fc.oneof(hex(5, 16), fc.constantFrom("F054415044FF01", "F054415044FF02", "A0000000AA0001")),
-});
+const AIDS = ["F054415044FF01", "F054415044FF02", "A0000000AA0001"];
+const operations = operationArbs(AIDS);
 
 describe("the phone as relay", () => {
   it("parses any cloud answer to a step without throwing; what it accepts is well formed (property)", () => {
-    const stepish = fc.record(
-      {
-        session: fc.oneof(fc.string({ maxLength: 70 }), fc.constant("tss_1")),
-        step: fc.oneof(fc.integer(), fc.double(), fc.constant(2)),
-        done: fc.oneof(fc.boolean(), fc.anything()),
-        operations: fc.oneof(
-          fc.array(fc.oneof(apduOp, registryOp, fc.anything()), { maxLength: 5 }),
-          fc.anything(),
-        ),
-        summary: fc.anything(),
-      },
-      { requiredKeys: [] },
-    );
     fc.assert(
-      fc.property(fc.oneof(fc.anything(), stepish), (json) => {
+      fc.property(fc.oneof(fc.anything(), syncStepArb(AIDS)), (json) => {
         const r = parseSyncStep(json);
         if (!r.ok) return;
         expect(r.value.step).toBeGreaterThanOrEqual(1);
@@ -123,7 +90,7 @@ describe("the phone as relay", () => {
 
   it("runs any well-formed step on the SE without throwing, stopping after an unexpected status word (property)", () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(apduOp, registryOp), { maxLength: 8 }), (ops) => {
+      fc.property(fc.array(fc.oneof(...operations), { maxLength: 8 }), (ops) => {
         const results = runOperations(phone.se, ops);
         expect(results.length).toBeLessThanOrEqual(ops.length);
         for (const [i, r] of results.entries()) {

@@ -39,18 +39,23 @@ const traceTerminal = () =>
     aids: [unionPayAid(AID.debit, { ttq: fromHex("36000000"), appVersion: fromHex("0000"), floorLimit: 0 })],
   });
 
+/** Taps the trace's card at the trace's terminal, at the time the trace was taken, with `unpredictableNumber`. */
+async function tapTrace(link: MemoryLink | TracingLink, unpredictableNumber: string) {
+  await link.fieldOn();
+  return startTransaction(
+    link,
+    traceTerminal(),
+    { amount: 1, sequenceCounter: 5, unpredictableNumber: fromHex(unpredictableNumber) },
+    // 2017-06-01 16:36 China time, when the trace was taken.
+    { clock: new ManualClock("2017-06-01T08:36:21Z"), random: () => fromHex("00000000") },
+  );
+}
+
 describe("replaying the qPBOC online trace (real UnionPay debit card, 2017)", () => {
   it("sends the recorded commands and builds the same field 55", async () => {
     const { card, apdus } = traceCard();
     const link = new TracingLink(new MemoryLink(card));
-    await link.fieldOn();
-    const outcome = await startTransaction(
-      link,
-      traceTerminal(),
-      { amount: 1, sequenceCounter: 5, unpredictableNumber: fromHex("2B29EBE4") },
-      // 2017-06-01 16:36 China time, when the trace was taken.
-      { clock: new ManualClock("2017-06-01T08:36:21Z"), random: () => fromHex("00000000") },
-    );
+    const outcome = await tapTrace(link, "2B29EBE4");
     expect(link.records.map((r) => toHex(r.command))).toEqual(apdus.map((a) => a.command));
     expect(outcome.kind).toBe("online-request");
     expect(outcome.cvm).toBe("none");
@@ -69,29 +74,13 @@ describe("replaying the qPBOC online trace (real UnionPay debit card, 2017)", ()
   });
 
   it("takes 9F27 = 80 from the CVR in 9F10, since the card sent no 9F27", async () => {
-    const { card } = traceCard();
-    const link = new MemoryLink(card);
-    await link.fieldOn();
-    const outcome = await startTransaction(
-      link,
-      traceTerminal(),
-      { amount: 1, sequenceCounter: 5, unpredictableNumber: fromHex("2B29EBE4") },
-      { clock: new ManualClock("2017-06-01T08:36:21Z"), random: () => fromHex("00000000") },
-    );
+    const outcome = await tapTrace(new MemoryLink(traceCard().card), "2B29EBE4");
     const f55 = parseTlv(outcome.field55!);
     expect(f55.ok && f55.value.find((t) => t.tag === 0x9f27)?.value).toEqual(Uint8Array.of(0x80));
   });
 
   it("does not get the recorded answer to a different unpredictable number (the replay is exact)", async () => {
-    const { card } = traceCard();
-    const link = new MemoryLink(card);
-    await link.fieldOn();
-    const outcome = await startTransaction(
-      link,
-      traceTerminal(),
-      { amount: 1, sequenceCounter: 5, unpredictableNumber: fromHex("01020304") },
-      { clock: new ManualClock("2017-06-01T08:36:21Z"), random: () => fromHex("00000000") },
-    );
+    const outcome = await tapTrace(new MemoryLink(traceCard().card), "01020304");
     expect(outcome.kind).toBe("declined");
     expect(outcome.field55).toBeUndefined();
   });

@@ -18,7 +18,6 @@ import { encodeTlvs, parseTlv } from "../../src/core/tlv.js";
 import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../../src/se/factory-keys.js";
 import { ChannelReplay } from "../../src/cloud/tsm/channel.js";
 import { parseStatusEntries } from "../../src/cloud/tsm/status.js";
-import type { Operation } from "../../src/protocol/tsm-wire.js";
 import { parseSyncStep, runOperations } from "../../src/device/relay.js";
 import { parseSummary } from "../../src/device/wallet.js";
 import { AID } from "../../src/emv/profile.js";
@@ -54,6 +53,7 @@ import { readTransitCard } from "../../src/transit/reader/reader.js";
 import { FuzzModel, fuzzStep } from "../../src/transit/testing/fuzz.js";
 import { textbookCard } from "../../src/transit/testing/textbook-card.js";
 import { MemoryStore, personalisedApplet, quickPassWorld, selectCommand } from "../../test/emv-support.js";
+import { syncStepArb } from "../../test/sync-arbitraries.js";
 import { type Armed, type FuzzTarget, check } from "./runner.js";
 
 /** A counter the property bumps per input. */
@@ -606,29 +606,6 @@ const pcscAtr: FuzzTarget = {
   },
 };
 
-const hex = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max }).map(toHex);
-const apduOp: fc.Arbitrary<Operation> = fc
-  .tuple(
-    hex(4, 4),
-    fc.option(hex(1, 40), { nil: undefined }),
-    fc.option(fc.array(hex(2, 2), { maxLength: 3 }), { nil: undefined }),
-  )
-  .map(([header, data, expect]) => ({
-    type: "apdu" as const,
-    apdu: header + (data ? toHex(Uint8Array.of(data.length / 2)) + data : ""),
-    ...(expect ? { expect } : {}),
-  }));
-const registryOp: fc.Arbitrary<Operation> = fc.record({
-  type: fc.constant("registry" as const),
-  action: fc.constantFrom(
-    "activate" as const,
-    "deactivate" as const,
-    "default-payment" as const,
-    "express-transit" as const,
-  ),
-  aid: fc.oneof(hex(5, 16), fc.constantFrom(...AIDS.map(toHex))),
-});
-
 const syncMessages: FuzzTarget = {
   name: "parser: TSM sync messages (phone: steps, summaries, operations on the SE; TSM: GET STATUS, R-MAC)",
   unit: "messages",
@@ -636,19 +613,7 @@ const syncMessages: FuzzTarget = {
     const n = counter();
     const se = phone();
     const keys = diversifySeKeys(DEV_SE_MASTER_KEY, fromHex("0102030405060708"));
-    const stepish = fc.record(
-      {
-        session: fc.oneof(fc.string({ maxLength: 70 }), fc.constant("tss_1")),
-        step: fc.oneof(fc.integer(), fc.double(), fc.constant(2)),
-        done: fc.oneof(fc.boolean(), fc.anything()),
-        operations: fc.oneof(
-          fc.array(fc.oneof(apduOp, registryOp, fc.anything()), { maxLength: 5 }),
-          fc.anything(),
-        ),
-        summary: fc.anything(),
-      },
-      { requiredKeys: [] },
-    );
+    const stepish = syncStepArb(AIDS.map(toHex));
     const statusEntry = fc
       .tuple(
         fc.uint8Array({ maxLength: 18 }),
