@@ -8,10 +8,10 @@
  * ASN (key diversification) = the card number.
  */
 import { type Bytes, concat, fromHex, toHex } from "../../core/bytes.js";
-import { type Result, err, ok } from "../../core/result.js";
+import { type Result, err } from "../../core/result.js";
 import { productOfSystem } from "../catalogue.js";
-import { cityName } from "../cities.js";
-import { bcdDate, isoDate } from "../records.js";
+import { bcdDate } from "../records.js";
+import { decodedIdentity, validity } from "./decoded.js";
 import type { DecodedIdentity, IdentityFiles, SystemLayout } from "./types.js";
 
 export const BEIJING_ADF_FID = 0x1001;
@@ -39,18 +39,12 @@ export const beijingLayout: SystemLayout = {
   decodeIdentity(files): Result<DecodedIdentity> {
     const ef04: Bytes | undefined = files.get(0x04);
     if (!ef04 || ef04.length < 32) return err("Beijing EF04 missing or shorter than 32 bytes");
-    const validFrom = isoDate(ef04.subarray(0x18, 0x1c));
-    const validTo = isoDate(ef04.subarray(0x1c, 0x20));
-    if (!validFrom || !validTo) return err("Beijing EF04 validity dates are not valid BCD dates");
-    const name = cityName("mohurd", "1000");
-    const product = productOfSystem("beijing");
-    return ok({
-      cardNumber: toHex(ef04.subarray(0, 8)),
-      validFrom,
-      validTo,
-      ...(name ? { city: { code: "1000", name: name.zh } } : {}),
-      ...(product ? { productId: product.id } : {}),
-      asn: ef04.slice(0, 8),
-    });
+    const v = validity(ef04.subarray(0x18, 0x1c), ef04.subarray(0x1c, 0x20), "Beijing EF04");
+    if (!v.ok) return v;
+    return decodedIdentity(
+      { cardNumber: toHex(ef04.subarray(0, 8)), ...v.value, asn: ef04.slice(0, 8) },
+      { scheme: "mohurd", code: "1000" },
+      productOfSystem("beijing"),
+    );
   },
 };

@@ -10,10 +10,10 @@
  * order, and a Luhn check digit in front.
  */
 import { type Bytes, bcd, concat, fromHex, readUintBE, readUintLE, toHex, uintBE } from "../../core/bytes.js";
-import { type Result, err, ok } from "../../core/result.js";
+import { type Result, err } from "../../core/result.js";
 import { cityUnionProductByCity, type TransitProduct } from "../catalogue.js";
-import { cityName } from "../cities.js";
-import { bcdDate, isoDate } from "../records.js";
+import { bcdDate } from "../records.js";
+import { decodedIdentity, validity } from "./decoded.js";
 import type { CardIdentity, DecodedIdentity, IdentityFiles, SystemLayout } from "./types.js";
 
 const SHANGHAI = "2000";
@@ -101,20 +101,14 @@ export const cityUnionLayout: SystemLayout = {
     const ef15 = files.get(0x15);
     if (!ef15 || ef15.length < 30) return err("City Union EF15 missing or shorter than 30 bytes");
     const city = toHex(ef15.subarray(2, 4));
-    const validFrom = isoDate(ef15.subarray(20, 24));
-    const validTo = isoDate(ef15.subarray(24, 28));
-    if (!validFrom || !validTo) return err("City Union EF15 validity dates are not valid BCD dates");
+    const v = validity(ef15.subarray(20, 24), ef15.subarray(24, 28), "City Union EF15");
+    if (!v.ok) return v;
     const cardNumber =
       city === SHANGHAI ? shanghaiPrintedNumber(readUintBE(ef15, 16, 4)) : String(readUintLE(ef15, 16, 4));
-    const name = cityName("mohurd", city);
-    const product = cityUnionProductByCity(city);
-    return ok({
-      cardNumber,
-      validFrom,
-      validTo,
-      ...(name ? { city: { code: city, name: name.zh } } : {}),
-      ...(product ? { productId: product.id } : {}),
-      asn: ef15.slice(12, 20),
-    });
+    return decodedIdentity(
+      { cardNumber, ...v.value, asn: ef15.slice(12, 20) },
+      { scheme: "mohurd", code: city },
+      cityUnionProductByCity(city),
+    );
   },
 };

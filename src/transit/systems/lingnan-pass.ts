@@ -7,10 +7,10 @@
  * number 5 ‖ RFU 4 ‖ valid from 4 ‖ valid to 4 ‖ RFU 2. ASN (key diversification) = 000000 ‖ number.
  */
 import { bcd, concat, fromHex, readBcd, toHex } from "../../core/bytes.js";
-import { type Result, err, ok } from "../../core/result.js";
+import { type Result, err } from "../../core/result.js";
 import { productOfSystem } from "../catalogue.js";
-import { cityName } from "../cities.js";
-import { bcdDate, isoDate } from "../records.js";
+import { bcdDate } from "../records.js";
+import { decodedIdentity, validity } from "./decoded.js";
 import type { DecodedIdentity, IdentityFiles, SystemLayout } from "./types.js";
 
 function checkNumber(n: string): void {
@@ -46,19 +46,12 @@ export const lingnanPassLayout: SystemLayout = {
     if (!ef15 || ef15.length < 28) return err("Lingnan Pass EF15 missing or shorter than 28 bytes");
     const cardNumber = readBcd(ef15.subarray(11, 16));
     if (!cardNumber) return err("Lingnan Pass card number is not BCD");
-    const validFrom = isoDate(ef15.subarray(20, 24));
-    const validTo = isoDate(ef15.subarray(24, 28));
-    if (!validFrom || !validTo) return err("Lingnan Pass EF15 validity dates are not valid BCD dates");
-    const city = toHex(ef15.subarray(2, 4));
-    const name = cityName("mohurd", city);
-    const product = productOfSystem("lingnan-pass");
-    return ok({
-      cardNumber,
-      validFrom,
-      validTo,
-      ...(name ? { city: { code: city, name: name.zh } } : {}),
-      ...(product ? { productId: product.id } : {}),
-      asn: concat(new Uint8Array(3), ef15.slice(11, 16)),
-    });
+    const v = validity(ef15.subarray(20, 24), ef15.subarray(24, 28), "Lingnan Pass EF15");
+    if (!v.ok) return v;
+    return decodedIdentity(
+      { cardNumber, ...v.value, asn: concat(new Uint8Array(3), ef15.slice(11, 16)) },
+      { scheme: "mohurd", code: toHex(ef15.subarray(2, 4)) },
+      productOfSystem("lingnan-pass"),
+    );
   },
 };

@@ -9,10 +9,10 @@
  * The purse answers GET BALANCE in excess-2^31 (0x80000B22 = ¥28.50).
  */
 import { type Bytes, concat, fromHex, readUintLE, toHex, uintBE } from "../../core/bytes.js";
-import { type Result, err, ok } from "../../core/result.js";
+import { type Result, err } from "../../core/result.js";
 import { productOfSystem } from "../catalogue.js";
-import { cityName } from "../cities.js";
-import { bcdDate, isoDate } from "../records.js";
+import { bcdDate } from "../records.js";
+import { decodedIdentity, validity } from "./decoded.js";
 import type { DecodedIdentity, IdentityFiles, SystemLayout } from "./types.js";
 
 export function sztCheckDigit(serial: number): number {
@@ -53,19 +53,12 @@ export const shenzhenTongLayout: SystemLayout = {
   decodeIdentity(files): Result<DecodedIdentity> {
     const ef15: Bytes | undefined = files.get(0x15);
     if (!ef15 || ef15.length < 28) return err("Shenzhen Tong EF15 missing or shorter than 28 bytes");
-    const validFrom = isoDate(ef15.subarray(20, 24));
-    const validTo = isoDate(ef15.subarray(24, 28));
-    if (!validFrom || !validTo) return err("Shenzhen Tong EF15 validity dates are not valid BCD dates");
-    const city = toHex(ef15.subarray(12, 14));
-    const name = cityName("mohurd", city);
-    const product = productOfSystem("shenzhen-tong");
-    return ok({
-      cardNumber: sztCardNumber(readUintLE(ef15, 16, 4)),
-      validFrom,
-      validTo,
-      ...(name ? { city: { code: city, name: name.zh } } : {}),
-      ...(product ? { productId: product.id } : {}),
-      asn: ef15.slice(12, 20),
-    });
+    const v = validity(ef15.subarray(20, 24), ef15.subarray(24, 28), "Shenzhen Tong EF15");
+    if (!v.ok) return v;
+    return decodedIdentity(
+      { cardNumber: sztCardNumber(readUintLE(ef15, 16, 4)), ...v.value, asn: ef15.slice(12, 20) },
+      { scheme: "mohurd", code: toHex(ef15.subarray(12, 14)) },
+      productOfSystem("shenzhen-tong"),
+    );
   },
 };

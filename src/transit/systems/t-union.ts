@@ -7,10 +7,10 @@
  * EF17 (60 B): country 00000156 ‖ province 2 ‖ city 2 ‖ RFU 1 ‖ card type 1 ‖ RFU.
  */
 import { type Bytes, bcd, concat, fromHex, readBcd, toHex } from "../../core/bytes.js";
-import { type Result, err, ok } from "../../core/result.js";
+import { type Result, err } from "../../core/result.js";
 import { tUnionProductByCardNumber, type TransitProduct } from "../catalogue.js";
-import { cityName } from "../cities.js";
-import { bcdDate, isoDate } from "../records.js";
+import { bcdDate } from "../records.js";
+import { decodedIdentity, validity } from "./decoded.js";
 import type { CardIdentity, DecodedIdentity, IdentityFiles, SystemLayout } from "./types.js";
 
 const EF15_LENGTH = 30;
@@ -69,19 +69,12 @@ export const tUnionLayout: SystemLayout = {
     const digits = readBcd(ef15.subarray(10, 20));
     if (!digits) return err("T-Union card number is not BCD");
     const cardNumber = digits.slice(1);
-    const validFrom = isoDate(ef15.subarray(20, 24));
-    const validTo = isoDate(ef15.subarray(24, 28));
-    if (!validFrom || !validTo) return err("T-Union EF15 validity dates are not valid BCD dates");
-    const cityCode = toHex(ef15.subarray(2, 4));
-    const name = cityName("gbt13497", cityCode);
-    const product = tUnionProductByCardNumber(cardNumber);
-    return ok({
-      cardNumber,
-      validFrom,
-      validTo,
-      ...(name ? { city: { code: cityCode, name: name.zh } } : {}),
-      ...(product ? { productId: product.id } : {}),
-      asn: ef15.slice(12, 20),
-    });
+    const v = validity(ef15.subarray(20, 24), ef15.subarray(24, 28), "T-Union EF15");
+    if (!v.ok) return v;
+    return decodedIdentity(
+      { cardNumber, ...v.value, asn: ef15.slice(12, 20) },
+      { scheme: "gbt13497", code: toHex(ef15.subarray(2, 4)) },
+      tUnionProductByCardNumber(cardNumber),
+    );
   },
 };

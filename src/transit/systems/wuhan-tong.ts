@@ -7,10 +7,10 @@
  * and read EF0A/EF05 first (EF15 when they are absent).
  */
 import { type Bytes, bcd, concat, fromHex, readBcd, toHex } from "../../core/bytes.js";
-import { type Result, err, ok } from "../../core/result.js";
+import { type Result, err } from "../../core/result.js";
 import { productOfSystem } from "../catalogue.js";
-import { cityName } from "../cities.js";
-import { bcdDate, isoDate } from "../records.js";
+import { bcdDate } from "../records.js";
+import { decodedIdentity, validity } from "./decoded.js";
 import type { DecodedIdentity, IdentityFiles, SystemLayout } from "./types.js";
 
 const CITY = "4300";
@@ -73,19 +73,12 @@ export const wuhanTongLayout: SystemLayout = {
     } else return err("Wuhan Tong EF05/EF0A and EF15 missing or too short");
     const cardNumber = readBcd(serial);
     if (!cardNumber) return err("Wuhan Tong serial is not BCD");
-    const validFrom = isoDate(from);
-    const validTo = isoDate(to);
-    if (!validFrom || !validTo) return err("Wuhan Tong validity dates are not valid BCD dates");
-    const city = ef15 && ef15.length >= 4 ? toHex(ef15.subarray(2, 4)) : CITY;
-    const name = cityName("mohurd", city);
-    const product = productOfSystem("wuhan-tong");
-    return ok({
-      cardNumber,
-      validFrom,
-      validTo,
-      ...(name ? { city: { code: city, name: name.zh } } : {}),
-      ...(product ? { productId: product.id } : {}),
-      asn: concat(new Uint8Array(3), serial),
-    });
+    const v = validity(from, to, "Wuhan Tong");
+    if (!v.ok) return v;
+    return decodedIdentity(
+      { cardNumber, ...v.value, asn: concat(new Uint8Array(3), serial) },
+      { scheme: "mohurd", code: ef15 && ef15.length >= 4 ? toHex(ef15.subarray(2, 4)) : CITY },
+      productOfSystem("wuhan-tong"),
+    );
   },
 };
