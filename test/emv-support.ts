@@ -21,10 +21,12 @@ import { type Dgi, aidOf } from "../src/emv/card/personalisation.js";
 import { type AtcWindow, IssuerHost, StaticIssuerKeys } from "../src/emv/issuer/host.js";
 import { MemoryIssuerStore } from "../src/emv/issuer/store.js";
 import { TokenVault } from "../src/emv/issuer/vault.js";
-import { defaultTerminalConfig, unionPayAid } from "../src/emv/terminal/config.js";
+import { type TerminalConfig, defaultTerminalConfig, unionPayAid } from "../src/emv/terminal/config.js";
+import { startTransaction } from "../src/emv/terminal/entry-point.js";
 import { Pos } from "../src/emv/terminal/pos.js";
 import { luhnCheckDigit } from "../src/emv/track2.js";
 import { MemoryLink } from "../src/nfc/memory.js";
+import { TracingLink } from "../src/nfc/trace.js";
 import { createTestSecureElement, installForTest } from "../src/se/testing/provision.js";
 import { seededRandom } from "../src/se/testing/random.js";
 
@@ -193,4 +195,33 @@ export function replaceTag(data: Bytes, tag: number, value: Bytes): Bytes {
   const t = parseTlv(data, { recurse: false });
   if (!t.ok) throw new Error(t.error);
   return concat(...t.value.map((n) => tlv(n.tag, n.tag === tag ? value : n.value)));
+}
+
+// ---- genuine conversations, for the hostile-card tests to damage ------------------------------------------
+
+/** The unpredictable number (and the terminal's random) of the genuine transactions. */
+export const GENUINE_UN = fromHex("0A0B0C0D");
+
+/** The card's answers in a genuine transaction of our token card with a POS configured as `config`. */
+export async function genuineAnswers(config: TerminalConfig, amount: number): Promise<Bytes[]> {
+  const w = await quickPassWorld();
+  const link = new TracingLink(w.link);
+  await link.fieldOn();
+  await startTransaction(
+    link,
+    config,
+    { amount, sequenceCounter: 1, unpredictableNumber: GENUINE_UN },
+    { clock: new ManualClock("2026-03-01T04:00:00Z"), random: () => GENUINE_UN },
+  );
+  return link.records.map((r) => r.response!);
+}
+
+/** An online transaction (¥12.34) and an offline one with fDDA (¥100 under a ¥300 floor limit). */
+export async function genuineBases() {
+  const online = defaultTerminalConfig();
+  const offline = defaultTerminalConfig({ aids: [unionPayAid(AID.debit, { floorLimit: 300_00 })] });
+  return {
+    online: { config: online, answers: await genuineAnswers(online, 12_34), amount: 12_34 },
+    offline: { config: offline, answers: await genuineAnswers(offline, 100_00), amount: 100_00 },
+  };
 }

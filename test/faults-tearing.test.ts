@@ -19,7 +19,8 @@ import { AID } from "../src/emv/profile.js";
 import { qpbocPackage } from "../src/emv/card/package.js";
 import { blankCard } from "../src/mifare/card.js";
 import { doorPackage } from "../src/mifare/door-applet.js";
-import { canAddDoorCard, doorFieldCard, doorPersonalization } from "../src/mifare/phone.js";
+import { doorFieldCard } from "../src/mifare/phone.js";
+import { addDoorCardForTest } from "../src/mifare/testing/door-card.js";
 import { ClassicReader } from "../src/mifare/reader.js";
 import { MemoryFrameLink } from "../src/nfc/frame.js";
 import type { Link } from "../src/nfc/link.js";
@@ -215,14 +216,7 @@ async function doorLife(): Promise<Life> {
   const build = () => {
     const se = createTestSecureElement({ packages: [doorPackage, samplePackage], seed: 3 });
     const card = blankCard({ type: "1k", uid: fromHex("01A062BD") });
-    const allowed = canAddDoorCard(se, card);
-    if (!allowed.ok) throw new Error(allowed.error.en);
-    installForTest(se, {
-      packageId: "mifare.door",
-      aid: allowed.value,
-      personalization: doorPersonalization(card, { mode: "allowed" }),
-      activate: true,
-    });
+    addDoorCardForTest(se, card, { activate: true });
     return se;
   };
   const se = build();

@@ -18,13 +18,13 @@ import { Pos } from "../src/emv/terminal/pos.js";
 import { AID } from "../src/emv/profile.js";
 import { luhnCheckDigit } from "../src/emv/track2.js";
 import { blankCard, setBlock } from "../src/mifare/card.js";
-import { DOOR_PACKAGE_ID, doorPackage } from "../src/mifare/door-applet.js";
+import { doorPackage } from "../src/mifare/door-applet.js";
 import { DoorReader } from "../src/mifare/door-reader.js";
-import { canAddDoorCard, doorPersonalization } from "../src/mifare/phone.js";
+import { addDoorCardForTest } from "../src/mifare/testing/door-card.js";
 import type { Activation, ContactlessCard, Link } from "../src/nfc/link.js";
 import { MemoryStorage } from "../src/se/persistence.js";
 import type { SecureElement } from "../src/se/secure-element.js";
-import { TEST_KEYS, createTestSecureElement, installForTest } from "../src/se/testing/provision.js";
+import { TEST_KEYS, createTestSecureElement } from "../src/se/testing/provision.js";
 import { seededRandom } from "../src/se/testing/random.js";
 import { getProduct } from "../src/transit/catalogue.js";
 import { LocalIssuer as TransitIssuer } from "../src/transit/issuer.js";
@@ -105,15 +105,7 @@ export async function phoneWorld(): Promise<PhoneWorld> {
   // Door card: a copied card (default keys, credential in block 4), installed but not the active one.
   const doorCard = blankCard({ type: "1k", uid: DOOR_UID });
   setBlock(doorCard.memory!, 4, DOOR_CREDENTIAL);
-  const allowed = canAddDoorCard(se, doorCard);
-  if (!allowed.ok) throw new Error(allowed.error.en);
-  installForTest(se, {
-    packageId: DOOR_PACKAGE_ID,
-    aid: allowed.value,
-    personalization: doorPersonalization(doorCard),
-    activate: false,
-  });
-  const doorAid = allowed.value;
+  const doorAid = addDoorCardForTest(se, doorCard, { activate: false });
 
   const domain = keyDomainOf(product);
   let terminals = 0;

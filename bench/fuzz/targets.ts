@@ -21,7 +21,6 @@ import { parseStatusEntries } from "../../src/cloud/tsm/status.js";
 import { parseSyncStep, runOperations } from "../../src/device/relay.js";
 import { parseSummary } from "../../src/device/wallet.js";
 import { AID } from "../../src/emv/profile.js";
-import { type TerminalConfig, defaultTerminalConfig, unionPayAid } from "../../src/emv/terminal/config.js";
 import { startTransaction } from "../../src/emv/terminal/entry-point.js";
 import { HostileLink, KINDS, mutationArb, tlvArb } from "../../src/emv/testing/hostile-card.js";
 import { amountOf, commandArb } from "../../src/emv/testing/qpboc-commands.js";
@@ -30,7 +29,7 @@ import { doorPackage } from "../../src/mifare/door-applet.js";
 import { EmulatedClassic } from "../../src/mifare/emulator.js";
 import { DUMP_FORMATS, exportDump, importDump } from "../../src/mifare/formats/index.js";
 import { parseKeyDictionary } from "../../src/mifare/keys.js";
-import { canAddDoorCard, doorPersonalization } from "../../src/mifare/phone.js";
+import { addDoorCardForTest } from "../../src/mifare/testing/door-card.js";
 import { Driver, type Step, cardArb, frameArb, invariants, stepArb } from "../../src/mifare/testing/fuzz.js";
 import { decodeTranscript, formatDecoded } from "../../src/nfc/decode.js";
 import { parseAts, parseContactlessAtr } from "../../src/nfc/pcsc-atr.js";
@@ -47,12 +46,18 @@ import { CRS_AID, ISD_AID, PPSE_NAME } from "../../src/se/gp.js";
 import { initializeUpdateCommand } from "../../src/se/scp03-host.js";
 import type { SecureElement } from "../../src/se/secure-element.js";
 import { AIDS, phone, select, sessions, wellFormed } from "../../src/se/testing/fuzz.js";
-import { createTestSecureElement, installForTest } from "../../src/se/testing/provision.js";
+import { createTestSecureElement } from "../../src/se/testing/provision.js";
 import { samplePackage } from "../../src/se/testing/sample-applets.js";
 import { readTransitCard } from "../../src/transit/reader/reader.js";
 import { FuzzModel, fuzzStep } from "../../src/transit/testing/fuzz.js";
 import { textbookCard } from "../../src/transit/testing/textbook-card.js";
-import { MemoryStore, personalisedApplet, quickPassWorld, selectCommand } from "../../test/emv-support.js";
+import {
+  GENUINE_UN,
+  MemoryStore,
+  genuineBases,
+  personalisedApplet,
+  selectCommand,
+} from "../../test/emv-support.js";
 import { syncStepArb } from "../../test/sync-arbitraries.js";
 import { type Armed, type FuzzTarget, check } from "./runner.js";
 
@@ -204,16 +209,8 @@ const doorApplet: FuzzTarget = {
   arm() {
     const se: SecureElement = createTestSecureElement({ packages: [doorPackage, samplePackage] });
     const card = blankCard({ type: "mini", uid: fromHex("11223344") });
-    const allowed = canAddDoorCard(se, card);
-    if (!allowed.ok) throw new Error(allowed.error.en);
-    installForTest(se, {
-      packageId: "mifare.door",
-      aid: allowed.value,
-      personalization: doorPersonalization(card, { mode: "allowed" }),
-      activate: true,
-    });
+    const aid = addDoorCardForTest(se, card, { activate: true });
     se.activate();
-    const aid = allowed.value;
     const selectDoor = Uint8Array.of(0x00, 0xa4, 0x04, 0x00, aid.length, ...aid, 0x00);
     const n = counter();
     const command = fc.oneof(
@@ -671,32 +668,14 @@ const syncMessages: FuzzTarget = {
 
 // ---- terminals against hostile cards -------------------------------------------------------------------
 
-const UN = fromHex("0A0B0C0D");
-
-async function genuineAnswers(config: TerminalConfig, amount: number): Promise<Bytes[]> {
-  const w = await quickPassWorld();
-  const link = new TracingLink(w.link);
-  await link.fieldOn();
-  await startTransaction(
-    link,
-    config,
-    { amount, sequenceCounter: 1, unpredictableNumber: UN },
-    { clock: new ManualClock("2026-03-01T04:00:00Z"), random: () => UN },
-  );
-  return link.records.map((r) => r.response!);
-}
+const UN = GENUINE_UN;
 
 const posKernel: FuzzTarget = {
   name: "POS kernel (entry point + C-7) against hostile cards",
   unit: "transactions",
   async arm() {
     const clock = new ManualClock("2026-03-01T04:00:00Z");
-    const online = defaultTerminalConfig();
-    const offline = defaultTerminalConfig({ aids: [unionPayAid(AID.debit, { floorLimit: 300_00 })] });
-    const bases = {
-      online: { config: online, answers: await genuineAnswers(online, 12_34), amount: 12_34 },
-      offline: { config: offline, answers: await genuineAnswers(offline, 100_00), amount: 100_00 },
-    };
+    const bases = await genuineBases();
     const n = counter();
     return {
       property: fc.asyncProperty(

@@ -11,8 +11,9 @@ import { TEST_KEYS, createTestSecureElement, installForTest } from "../se/testin
 import { samplePackage } from "../se/testing/sample-applets.js";
 import { seededRandom } from "../se/testing/random.js";
 import { type MifareCard, blankCard, blockData, cardsEqual, setBlock, uidOnlyCard } from "./card.js";
-import { DOOR_PACKAGE_ID, type WriteMode, decodeFrame, doorPackage, encodeFrame } from "./door-applet.js";
+import { type WriteMode, decodeFrame, doorPackage, encodeFrame } from "./door-applet.js";
 import { DoorReader } from "./door-reader.js";
+import { addDoorCardForTest } from "./testing/door-card.js";
 import {
   MAX_DOOR_CARDS,
   blankDoorCard,
@@ -37,15 +38,10 @@ function phone(options: { clock?: ManualClock; host?: HostSignals } = {}): Secur
 
 /** Adds a door card as the wallet would: check, then install and personalise through SCP03. */
 function add(se: SecureElement, card: MifareCard, writes?: WriteMode): Bytes {
-  const allowed = canAddDoorCard(se, card);
-  if (!allowed.ok) throw new Error(allowed.error.en);
-  installForTest(se, {
-    packageId: DOOR_PACKAGE_ID,
-    aid: allowed.value,
-    personalization: doorPersonalization(card, writes),
+  return addDoorCardForTest(se, card, {
+    ...(writes ? { writes } : {}),
     activate: doorCardsOn(se).every((c) => !c.active),
   });
-  return allowed.value;
 }
 
 const field = (se: SecureElement) => new MemoryFrameLink(doorFieldCard(se));

@@ -11,16 +11,17 @@ import { PcscStorageCardLink } from "../nfc/pcsc-storage.js";
 import { StorageCardIcc } from "../nfc/vpcd-storage.js";
 import { SecureElement } from "../se/secure-element.js";
 import { MemoryStorage } from "../se/persistence.js";
-import { createTestSecureElement, installForTest } from "../se/testing/provision.js";
+import { createTestSecureElement } from "../se/testing/provision.js";
 import { seededRandom } from "../se/testing/random.js";
 import { qpbocPackage } from "../emv/card/package.js";
 import { IccLink } from "../../test/pcsc-doubles.js";
 import { type MifareCard, blankCard, blockData, setBlock } from "./card.js";
-import { DOOR_PACKAGE_ID, doorPackage } from "./door-applet.js";
+import { doorPackage } from "./door-applet.js";
 import { DoorReader } from "./door-reader.js";
 import { EmulatedClassic } from "./emulator.js";
-import { canAddDoorCard, doorCardsOn, doorPersonalization } from "./phone.js";
+import { doorCardsOn } from "./phone.js";
 import { FrameStorageCard, PcscClassicReader, doorStorageCard, phoneFieldIcc } from "./storage-card.js";
+import { addDoorCardForTest } from "./testing/door-card.js";
 
 const FF = fromHex("FFFFFFFFFFFF");
 const SITE_KEY = fromHex("5A1B3C7D9E0F");
@@ -131,14 +132,7 @@ function phoneWithDoorCard(storage?: MemoryStorage): { se: SecureElement; aid: B
   });
   const card = blankCard({ type: "1k", uid: fromHex("C0FFEE01") });
   setBlock(card.memory!, 4, CREDENTIAL);
-  const allowed = canAddDoorCard(se, card);
-  if (!allowed.ok) throw new Error(allowed.error.en);
-  installForTest(se, {
-    packageId: DOOR_PACKAGE_ID,
-    aid: allowed.value,
-    personalization: doorPersonalization(card),
-  });
-  return { se, aid: allowed.value };
+  return { se, aid: addDoorCardForTest(se, card) };
 }
 
 describe("the phone's door card behind the bridge's reader firmware", () => {

@@ -7,41 +7,21 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Bytes, concat, fromHex } from "../../core/bytes.js";
+import { concat, fromHex } from "../../core/bytes.js";
 import { HostileLink, KINDS, mutationArb, tlvArb } from "../testing/hostile-card.js";
 import { ManualClock } from "../../core/clock.js";
 import { parseTlv, tlv } from "../../core/tlv.js";
-import { TracingLink } from "../../nfc/trace.js";
-import { quickPassWorld } from "../../../test/emv-support.js";
-import { type TerminalConfig, defaultTerminalConfig, unionPayAid } from "./config.js";
+import { GENUINE_UN, genuineAnswers, genuineBases } from "../../../test/emv-support.js";
+import { defaultTerminalConfig, unionPayAid } from "./config.js";
 import { startTransaction } from "./entry-point.js";
 import { AID } from "../profile.js";
 
-const UN = fromHex("0A0B0C0D");
+const UN = GENUINE_UN;
 const clock = new ManualClock("2026-03-01T04:00:00Z");
-
-/** Records a genuine transaction of our token card with this terminal configuration. */
-async function genuine(config: TerminalConfig, amount: number): Promise<Bytes[]> {
-  const w = await quickPassWorld();
-  const link = new TracingLink(w.link);
-  await link.fieldOn();
-  await startTransaction(
-    link,
-    config,
-    { amount, sequenceCounter: 1, unpredictableNumber: UN },
-    { clock, random: () => UN },
-  );
-  return link.records.map((r) => r.response!);
-}
 
 describe("C-7 kernel against hostile cards", () => {
   it("ends every one of 100,000 damaged transactions in an outcome, never an exception", async () => {
-    const online = defaultTerminalConfig();
-    const offline = defaultTerminalConfig({ aids: [unionPayAid(AID.debit, { floorLimit: 300_00 })] });
-    const bases = {
-      online: { config: online, answers: await genuine(online, 12_34), amount: 12_34 },
-      offline: { config: offline, answers: await genuine(offline, 100_00), amount: 100_00 },
-    };
+    const bases = await genuineBases();
     expect(bases.offline.answers.length).toBeGreaterThan(3); // PPSE, SELECT, GPO, READ RECORDs
     const env = { clock, random: () => UN };
     let approvedOffline = 0;
@@ -102,7 +82,7 @@ describe("C-7 kernel against hostile cards", () => {
 
   it("declines a card whose AFL asks for more records than a transaction may read", async () => {
     const config = defaultTerminalConfig({ aids: [unionPayAid(AID.debit, { floorLimit: 300_00 })] });
-    const answers = await genuine(config, 100_00);
+    const answers = await genuineAnswers(config, 100_00);
     const gpo = parseTlv(answers[2]!.subarray(0, answers[2]!.length - 2));
     if (!gpo.ok) throw new Error(gpo.error);
     const afl = fromHex("0801FF00".repeat(4)); // 4 × 255 records
