@@ -19,7 +19,9 @@ import { type ReadTransaction, readTransitCard, readingJson } from "../src/trans
 import { TransitSandbox } from "../src/transit/sandbox.js";
 import { Blacklist } from "../src/transit/terminal/blacklist.js";
 import type { TapOutcome } from "../src/transit/terminal/gate.js";
-import { GateLog } from "../src/transit/terminal/log.js";
+import { GateLog, type GateLogRecord } from "../src/transit/terminal/log.js";
+import type { EpurseAlgorithm } from "../src/transit/epurse-crypto.js";
+import type { PurchaseProof } from "../src/transit/issuer.js";
 
 function sandbox(seed = 7) {
   const clock = new ManualClock("2026-03-02T00:30:00Z");
@@ -37,6 +39,19 @@ function add(sb: TransitSandbox, p: TransitProduct, algorithm: "3des" | "sm4" = 
     transferOf: { cardNumber, validFrom: "2024-01-01", validTo: "2034-01-01" },
   });
 }
+
+/** What the issuer checks of a purchase, from the record a gate logged. */
+const proofOf = (r: GateLogRecord, algorithm: EpurseAlgorithm): PurchaseProof => ({
+  asn: fromHex(r.asn),
+  algorithm,
+  amount: r.amount,
+  type: r.type,
+  terminal: fromHex(r.psamTerminal),
+  terminalSeq: fromHex(r.psamSeq),
+  date4: fromHex(r.date),
+  time3: fromHex(r.time),
+  tac: fromHex(r.tac),
+});
 
 describe("the reader returns exactly what was issued, for every product", () => {
   for (const product of PRODUCTS) {
@@ -198,17 +213,7 @@ describe("metro gates", () => {
     expect(upload).toMatchObject({ format: "tapwallet.transit.gate-log/1", count: 2, total: 500 });
     const product = PRODUCTS.find((p) => p.id === "shanghai")!;
     for (const r of upload.records) {
-      const proof = {
-        asn: fromHex(r.asn),
-        algorithm: r.algorithm,
-        amount: r.amount,
-        type: r.type,
-        terminal: fromHex(r.psamTerminal),
-        terminalSeq: fromHex(r.psamSeq),
-        date4: fromHex(r.date),
-        time3: fromHex(r.time),
-        tac: fromHex(r.tac),
-      };
+      const proof = proofOf(r, r.algorithm);
       const mtk = sb.keys.tacKey(keyDomainOf(product), r.algorithm);
       expect(verifyPurchaseTac(mtk, groupFactorOf(product), proof)).toBe(true);
       expect(verifyPurchaseTac(mtk, groupFactorOf(product), { ...proof, amount: r.amount + 1 })).toBe(false);
@@ -273,20 +278,7 @@ describe("SM4 cards", () => {
         ["sm4", 0],
         ["sm4", 500],
       ]);
-      for (const r of log.all)
-        expect(
-          sb.issuer.verifyPurchase(product, {
-            asn: fromHex(r.asn),
-            algorithm: "sm4",
-            amount: r.amount,
-            type: r.type,
-            terminal: fromHex(r.psamTerminal),
-            terminalSeq: fromHex(r.psamSeq),
-            date4: fromHex(r.date),
-            time3: fromHex(r.time),
-            tac: fromHex(r.tac),
-          }),
-        ).toBe(true);
+      for (const r of log.all) expect(sb.issuer.verifyPurchase(product, proofOf(r, "sm4"))).toBe(true);
       const link = sb.field();
       await link.fieldOn();
       const read = await readTransitCard(link, accepts);

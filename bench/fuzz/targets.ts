@@ -30,7 +30,14 @@ import { EmulatedClassic } from "../../src/mifare/emulator.js";
 import { DUMP_FORMATS, exportDump, importDump } from "../../src/mifare/formats/index.js";
 import { parseKeyDictionary } from "../../src/mifare/keys.js";
 import { addDoorCardForTest } from "../../src/mifare/testing/door-card.js";
-import { Driver, type Step, cardArb, frameArb, invariants, stepArb } from "../../src/mifare/testing/fuzz.js";
+import {
+  Driver,
+  STATE_PREFIXES,
+  cardArb,
+  frameArb,
+  invariants,
+  stepArb,
+} from "../../src/mifare/testing/fuzz.js";
 import { decodeTranscript, formatDecoded } from "../../src/nfc/decode.js";
 import { parseAts, parseContactlessAtr } from "../../src/nfc/pcsc-atr.js";
 import { ImageCard } from "../../src/nfc/replay/image-card.js";
@@ -282,28 +289,19 @@ const mifareFrames: FuzzTarget = {
   name: "MIFARE Classic frame handler: one frame in each state",
   unit: "frames",
   arm() {
-    const prefixes: Step[][] = [
-      [],
-      [{ k: "reqa" }],
-      [{ k: "select" }],
-      [{ k: "select" }, { k: "auth", block: 4, keyB: false, right: true }],
-      [{ k: "select" }, { k: "auth", block: 0, keyB: false, right: true }, { k: "cmd", cmd: 0xa0, block: 1 }],
-      [{ k: "select" }, { k: "auth", block: 8, keyB: false, right: false }],
-      [{ k: "select" }, { k: "halt" }],
-    ];
     const cards = fc.sample(cardArb, { numRuns: 24, seed: 5 });
     const n = counter();
     return {
       property: fc.property(
         fc.constantFrom(...cards),
-        fc.nat(prefixes.length - 1),
+        fc.nat(STATE_PREFIXES.length - 1),
         frameArb,
         (card, p, frame) => {
           const changes: (typeof card)[] = [];
           const e = new EmulatedClassic(card, { nonce: () => 0x01200145, onChange: (c) => changes.push(c) });
           e.fieldOn();
           const d = new Driver(e, card);
-          for (const s of prefixes[p]!) d.step(s);
+          for (const s of STATE_PREFIXES[p]!) d.step(s);
           n.add();
           d.send(frame);
           for (const c of changes) invariants(card, c);

@@ -253,15 +253,7 @@ export class LocalIssuer {
     init: LoadInit,
   ): Result<LoadAuthorisation, LoadRefusal> {
     const { date4, time3 } = bcdNow(this.clock.now());
-    const algorithm = algorithmOfId(init.algorithmId) ?? "3des";
-    const req: LoadRequest = {
-      master: this.keys.masterKeys(product, algorithm),
-      asn,
-      amount,
-      terminal: this.terminal,
-      init,
-    };
-    const mac2 = authoriseLoadMac(req, date4, time3);
+    const mac2 = authoriseLoadMac(this.loadRequest(product, asn, amount, init), date4, time3);
     return mac2.ok ? ok({ mac2: mac2.value, date4, time3 }) : mac2;
   }
 
@@ -274,15 +266,12 @@ export class LocalIssuer {
     auth: LoadAuthorisation,
     tac: Bytes,
   ): boolean {
+    return verifyLoadTac(this.loadRequest(product, asn, amount, init), auth.date4, auth.time3, tac);
+  }
+
+  private loadRequest(product: TransitProduct, asn: Bytes, amount: number, init: LoadInit): LoadRequest {
     const algorithm = algorithmOfId(init.algorithmId) ?? "3des";
-    const req: LoadRequest = {
-      master: this.keys.masterKeys(product, algorithm),
-      asn,
-      amount,
-      terminal: this.terminal,
-      init,
-    };
-    return verifyLoadTac(req, auth.date4, auth.time3, tac);
+    return { master: this.keys.masterKeys(product, algorithm), asn, amount, terminal: this.terminal, init };
   }
 
   /** Checks one purchase a gate uploaded. */

@@ -83,6 +83,17 @@ export const frameArb: fc.Arbitrary<Frame> = fc.oneof(
 /** Mostly blocks of a Mini's range (so sessions find something to do), sometimes anywhere up to 260. */
 const blockArb = fc.oneof({ weight: 4, arbitrary: fc.nat(19) }, { weight: 1, arbitrary: fc.nat(260) });
 
+/** Steps that bring a card to each state before one arbitrary frame: idle, ready, active, authenticated, writing. */
+export const STATE_PREFIXES: readonly Step[][] = [
+  [],
+  [{ k: "reqa" }],
+  [{ k: "select" }],
+  [{ k: "select" }, { k: "auth", block: 4, keyB: false, right: true }],
+  [{ k: "select" }, { k: "auth", block: 0, keyB: false, right: true }, { k: "cmd", cmd: 0xa0, block: 1 }],
+  [{ k: "select" }, { k: "auth", block: 8, keyB: false, right: false }],
+  [{ k: "select" }, { k: "halt" }],
+];
+
 export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   {
     weight: 2,

@@ -66,6 +66,9 @@ export interface LoadTarget {
   aid: Bytes;
 }
 
+const openTarget = (ch: CardChannel, target: LoadTarget | undefined) =>
+  target ? openCard(ch, [target.system], [target.aid]) : openCard(ch, TRANSIT_SYSTEMS);
+
 /** Loads `amount` onto the transit card behind `link` (the field is on). */
 export async function loadCard(
   link: Link,
@@ -75,9 +78,7 @@ export async function loadCard(
 ): Promise<Result<LoadDone, LoadFailure>> {
   const ch = new CardChannel(link);
   try {
-    const opened = await (target
-      ? openCard(ch, [target.system], [target.aid])
-      : openCard(ch, TRANSIT_SYSTEMS));
+    const opened = await openTarget(ch, target);
     if (!opened.ok) return err({ reason: "not_a_transit_card" });
     const product = productOf(opened.value);
     if (!product) return err({ reason: "unknown_product" });
@@ -154,9 +155,7 @@ export async function settleLoad(
 ): Promise<Result<LoadDone | "not_loaded", LoadFailure>> {
   const ch = new CardChannel(link);
   try {
-    const opened = await (target
-      ? openCard(ch, [target.system], [target.aid])
-      : openCard(ch, TRANSIT_SYSTEMS));
+    const opened = await openTarget(ch, target);
     if (!opened.ok) return err({ reason: "not_a_transit_card" });
     const r = await ch.send({
       cla: 0x80,

@@ -12,6 +12,7 @@ import type { ScreenDef } from "../app/screens.js";
 import { useSignedIn } from "../app/session.js";
 import { Button, ErrorAlert, Progress, StatusNote } from "../components/feedback.js";
 import { useAsyncAction, useLoad } from "../hooks/useAsync.js";
+import { useCountdown } from "../hooks/useCountdown.js";
 import { formatExpiry, groupCardNumber, luhnValid } from "../cards/card-number.js";
 import { useI18n } from "../i18n/i18n.js";
 import { usePhone } from "../phone/phone.js";
@@ -127,18 +128,6 @@ function CardForm({ terms, onSent }: { terms: BankTerms; onSent(e: Enrolment): v
       </Button>
     </form>
   );
-}
-
-function useCountdown(seconds: number, restart: number): number {
-  const [left, setLeft] = useState(seconds);
-  useEffect(() => {
-    const end = Date.now() + seconds * 1000;
-    const tick = () => setLeft(Math.max(0, Math.ceil((end - Date.now()) / 1000)));
-    tick();
-    const timer = setInterval(tick, 1000);
-    return () => clearInterval(timer);
-  }, [seconds, restart]);
-  return left;
 }
 
 function CodeStep({ enrolment, onBack }: { enrolment: Enrolment; onBack(): void }) {

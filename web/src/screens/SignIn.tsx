@@ -9,24 +9,13 @@ import { errorCode } from "../components/errors.js";
 import { Button, ErrorAlert, StatusNote } from "../components/feedback.js";
 import { LanguageSwitch } from "../components/LanguageSwitch.js";
 import { useAsyncAction } from "../hooks/useAsync.js";
+import { useCountdown } from "../hooks/useCountdown.js";
 import { useI18n } from "../i18n/i18n.js";
 
 /** `138 0013 8000` → `138****8000` for the "code sent to" line. */
 export function maskMobile(input: string): string {
   const digits = input.replace(/\D/g, "").replace(/^86(?=1\d{10}$)/, "");
   return digits.length === 11 ? `${digits.slice(0, 3)}****${digits.slice(7)}` : input;
-}
-
-function useCountdown(seconds: number, restart: number): number {
-  const [left, setLeft] = useState(seconds);
-  useEffect(() => {
-    const end = Date.now() + seconds * 1000;
-    const tick = () => setLeft(Math.max(0, Math.ceil((end - Date.now()) / 1000)));
-    tick();
-    const timer = setInterval(tick, 1000);
-    return () => clearInterval(timer);
-  }, [seconds, restart]);
-  return left;
 }
 
 function CodeStep({ phone, resendAfter, onBack }: { phone: string; resendAfter: number; onBack(): void }) {
