@@ -3,18 +3,8 @@ import type { FastifyPluginAsync } from "fastify";
 import { DUMP_FORMATS, type DumpFormat } from "../../mifare/formats/index.js";
 import { security, sessionOf } from "../http/auth.js";
 import { withErrors } from "../http/errors.js";
+import { nullableFailure } from "../http/schemas.js";
 import type { RouteDeps } from "../module.js";
-
-const nullableText = {
-  anyOf: [
-    {
-      type: "object",
-      required: ["code", "zh", "en"],
-      properties: { code: { type: "string" }, zh: { type: "string" }, en: { type: "string" } },
-    },
-    { type: "null" },
-  ],
-} as const;
 
 const placementView = {
   type: "object",
@@ -23,7 +13,7 @@ const placementView = {
     deviceId: { type: "string" },
     aid: { type: "string", description: "the door card's instance AID on that phone's SE" },
     state: { type: "string", enum: ["installing", "installed", "failed", "lost", "removing"] },
-    error: nullableText,
+    error: nullableFailure,
     updatedAt: { type: "string", format: "date-time" },
   },
 } as const;

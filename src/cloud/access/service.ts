@@ -23,8 +23,8 @@ import { type DumpFormat, importDump } from "../../mifare/formats/index.js";
 import { MAX_DOOR_CARDS, doorAid, doorPersonalization } from "../../mifare/phone.js";
 import type { CloudContext } from "../context.js";
 import type { Database } from "../db/schema.js";
-import { type Executor, forUpdate, transaction } from "../db/tx.js";
-import type { DeviceService, DeviceView } from "../devices/service.js";
+import { type Executor, forUpdate, lockAccount, transaction } from "../db/tx.js";
+import { type DeviceService, type DeviceView, deviceNotFound } from "../devices/service.js";
 import { CloudError } from "../errors.js";
 import type { Notifications } from "../notifications/service.js";
 import { randomId } from "../random.js";
@@ -67,7 +67,6 @@ export interface UploadInput {
 type Trx = Transaction<Database>;
 
 const notFound = () => new CloudError("not_found", "door_card_not_found", "门卡不存在", "No such door card");
-const deviceNotFound = () => new CloudError("not_found", "device_not_found", "设备不存在", "No such device");
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Placements that hold (or are about to hold) a place on the SE. */
 const OCCUPYING: PlacementState[] = ["installing", "installed", "removing"];
@@ -139,12 +138,7 @@ export class AccessService {
       throw e;
     }
     return transaction(this.ctx.db.db, async (trx) => {
-      await trx
-        .selectFrom("accounts")
-        .select("id")
-        .where("id", "=", accountId)
-        .$call(forUpdate(this.ctx.db.dialect))
-        .executeTakeFirstOrThrow();
+      await lockAccount(trx, this.ctx.db.dialect, accountId);
       const count = await trx
         .selectFrom("access_cards")
         .select((eb) => eb.fn.countAll<number>().as("n"))

@@ -75,6 +75,19 @@ export function forUpdate(dialect: Dialect) {
     dialect === "postgres" ? (qb.forUpdate() as QB) : qb;
 }
 
+/**
+ * Locks the account's row for the rest of the transaction: one account's writers that check a per-account
+ * limit (phones, door cards) then run one after another, so the limit holds under concurrency.
+ */
+export async function lockAccount(trx: Executor, dialect: Dialect, accountId: string): Promise<void> {
+  await trx
+    .selectFrom("accounts")
+    .select("id")
+    .where("id", "=", accountId)
+    .$call(forUpdate(dialect))
+    .executeTakeFirstOrThrow();
+}
+
 /** True for a unique or primary-key violation on either database. */
 export function isUniqueViolation(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;

@@ -5,10 +5,10 @@
 import type { FastifyPluginAsync } from "fastify";
 import { deviceOf, security, sessionOf } from "../http/auth.js";
 import { withErrors } from "../http/errors.js";
+import { nullableTime, signatureHeaders } from "../http/schemas.js";
 import type { RouteDeps } from "../module.js";
 import { SUPPORTED_MODELS } from "../../protocol/phone-models.js";
 import { SERVICE_REGIONS } from "./regions.js";
-import { SIGNATURE_HEADERS } from "../../protocol/request-signing.js";
 
 const model = {
   type: "object",
@@ -19,8 +19,6 @@ const model = {
     en: { type: "string" },
   },
 } as const;
-
-const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
 
 export const deviceView = {
   type: "object",
@@ -54,16 +52,6 @@ const deviceParams = {
   type: "object",
   required: ["deviceId"],
   properties: { deviceId: { type: "string", minLength: 1, maxLength: 64 } },
-} as const;
-
-const signatureHeaders = {
-  type: "object",
-  properties: {
-    [SIGNATURE_HEADERS.deviceId]: { type: "string", description: "device id (absent when binding)" },
-    [SIGNATURE_HEADERS.timestamp]: { type: "string", description: "ms since the epoch" },
-    [SIGNATURE_HEADERS.nonce]: { type: "string", description: "16–64 base64url characters, never reused" },
-    [SIGNATURE_HEADERS.signature]: { type: "string", description: "base64url P1363 ECDSA P-256 signature" },
-  },
 } as const;
 
 interface BindBody {

@@ -18,7 +18,7 @@ import type { Transaction } from "kysely";
 import type { CloudContext } from "../context.js";
 import type { Database } from "../db/schema.js";
 import type { DevicesTable } from "./tables.js";
-import { forUpdate, isUniqueViolation, transaction, type Executor } from "../db/tx.js";
+import { forUpdate, isUniqueViolation, lockAccount, transaction, type Executor } from "../db/tx.js";
 import { CloudError } from "../errors.js";
 import type { Notifications } from "../notifications/service.js";
 import { randomId } from "../random.js";
@@ -84,7 +84,8 @@ function unauthenticated(code: string, zh: string, en: string): CloudError {
   return new CloudError("unauthenticated", code, zh, en);
 }
 
-function notFound(): CloudError {
+/** Another account's phone answers exactly as an unknown one (docs/CLOUD.md): every module throws this. */
+export function deviceNotFound(): CloudError {
   return new CloudError("not_found", "device_not_found", "设备不存在", "No such device");
 }
 
@@ -260,12 +261,7 @@ export class DeviceService {
     try {
       return await transaction(this.ctx.db.db, async (trx) => {
         // Serialises binds of one account, so the device limit holds under concurrency.
-        await trx
-          .selectFrom("accounts")
-          .select("id")
-          .where("id", "=", accountId)
-          .$call(forUpdate(this.ctx.db.dialect))
-          .executeTakeFirstOrThrow();
+        await lockAccount(trx, this.ctx.db.dialect, accountId);
         const active = await trx
           .selectFrom("devices")
           .select((eb) => eb.fn.countAll<number>().as("n"))
@@ -347,7 +343,7 @@ export class DeviceService {
       .where("removed_at", "is", null)
       .$call(forUpdate(this.ctx.db.dialect))
       .executeTakeFirst();
-    if (!row) throw notFound();
+    if (!row) throw deviceNotFound();
     return row;
   }
 

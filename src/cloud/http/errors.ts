@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isCloudError, type ErrorKind } from "../errors.js";
+import { zhEn } from "./schemas.js";
 
 export const STATUS_OF: Record<ErrorKind, number> = {
   invalid: 400,
@@ -30,11 +31,7 @@ export const errorSchema = {
   required: ["error", "message"],
   properties: {
     error: { type: "string", description: "stable machine-readable code, e.g. `otp_locked`" },
-    message: {
-      type: "object",
-      required: ["zh", "en"],
-      properties: { zh: { type: "string" }, en: { type: "string" } },
-    },
+    message: zhEn,
     details: { type: "object", additionalProperties: true },
   },
 } as const;

@@ -14,6 +14,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { AuthorisationRequest } from "../../emv/authorisation.js";
 import { withErrors } from "../http/errors.js";
+import { zhEn } from "../http/schemas.js";
 import type { RouteDeps } from "../module.js";
 import { API_KEY_HEADER, type ApiKeyPrincipal, type ApiKeyRole } from "./api-keys.js";
 
@@ -74,11 +75,7 @@ const authorisationResponseSchema = {
     authorisationCode: { type: "string", description: "field 38, when approved" },
     issuerAuthenticationData: { type: "string", description: "tag 91: ARPC ‖ ARC (hex)" },
     reason: { type: "string", description: "finer cause, e.g. token-suspended, insufficient-funds" },
-    message: {
-      type: "object",
-      required: ["zh", "en"],
-      properties: { zh: { type: "string" }, en: { type: "string" } },
-    },
+    message: zhEn,
     replayed: { type: "boolean", description: "true: this request was answered before; nothing moved again" },
   },
 } as const;

@@ -36,6 +36,7 @@ import { type ApiKeyPrincipal, IssuerApiKeys } from "./api-keys.js";
 import { DEV_ACQUIRER_KEY, type IssuerOptions } from "./config.js";
 import { cvn2Matches } from "./cvn2.js";
 import { DbIssuerStore } from "./store.js";
+import type { IssuerRequestsTable } from "./tables.js";
 import type { TestCard } from "./test-cards.js";
 
 export interface AuthorisationEvent {
@@ -250,28 +251,17 @@ export class IssuerService {
     return transaction(this.ctx.db.db, async (trx) => {
       const now = this.ctx.clock.now().getTime();
       // Claim the key first: a racing twin blocks here until we commit, then replays our answer.
-      const claimed = await trx
-        .insertInto("issuer_requests")
-        .values({
-          request_key: key,
-          request_hash: hash,
-          response: "",
-          posting_id: null,
-          token_last4: token?.slice(-4) ?? null,
-          token,
-          amount: Number.isSafeInteger(req.amount) ? req.amount : null,
-          created_at: now,
-        })
-        .onConflict((oc) => oc.column("request_key").doNothing())
-        .returning("request_key")
-        .executeTakeFirst();
-      if (!claimed) {
-        const prior = await trx
-          .selectFrom("issuer_requests")
-          .select(["request_hash", "response"])
-          .where("request_key", "=", key)
-          .$call(forUpdate(this.ctx.db.dialect))
-          .executeTakeFirstOrThrow();
+      const prior = await this.claim(trx, {
+        request_key: key,
+        request_hash: hash,
+        response: "",
+        posting_id: null,
+        token_last4: token?.slice(-4) ?? null,
+        token,
+        amount: Number.isSafeInteger(req.amount) ? req.amount : null,
+        created_at: now,
+      });
+      if (prior) {
         if (prior.request_hash !== hash) {
           throw new CloudError(
             "conflict",
@@ -335,30 +325,17 @@ export class IssuerService {
     type Outcome = { reversed: boolean; reason: string; replayed: boolean };
     return transaction(this.ctx.db.db, async (trx): Promise<Outcome> => {
       const now = this.ctx.clock.now().getTime();
-      const claimed = await trx
-        .insertInto("issuer_requests")
-        .values({
-          request_key: reversalKey,
-          request_hash: "",
-          response: "",
-          posting_id: null,
-          token_last4: null,
-          token: null,
-          amount: null,
-          created_at: now,
-        })
-        .onConflict((oc) => oc.column("request_key").doNothing())
-        .returning("request_key")
-        .executeTakeFirst();
-      if (!claimed) {
-        const prior = await trx
-          .selectFrom("issuer_requests")
-          .select("response")
-          .where("request_key", "=", reversalKey)
-          .$call(forUpdate(this.ctx.db.dialect))
-          .executeTakeFirstOrThrow();
-        return { ...(JSON.parse(prior.response) as Omit<Outcome, "replayed">), replayed: true };
-      }
+      const prior = await this.claim(trx, {
+        request_key: reversalKey,
+        request_hash: "",
+        response: "",
+        posting_id: null,
+        token_last4: null,
+        token: null,
+        amount: null,
+        created_at: now,
+      });
+      if (prior) return { ...(JSON.parse(prior.response) as Omit<Outcome, "replayed">), replayed: true };
       const orig = await trx
         .selectFrom("issuer_requests")
         .selectAll()
@@ -421,6 +398,29 @@ export class IssuerService {
   }
 
   /** Gives an approved amount back: the funding account's balance, the token's counters of that day. */
+  /**
+   * Claims a request key by inserting its row: a racing twin blocks on it until we commit. Null when the
+   * key is ours now; the earlier request's hash and answer when it was taken (then replay, never redo).
+   */
+  private async claim(
+    trx: Transaction<Database>,
+    row: IssuerRequestsTable,
+  ): Promise<{ request_hash: string; response: string } | null> {
+    const claimed = await trx
+      .insertInto("issuer_requests")
+      .values(row)
+      .onConflict((oc) => oc.column("request_key").doNothing())
+      .returning("request_key")
+      .executeTakeFirst();
+    if (claimed) return null;
+    return trx
+      .selectFrom("issuer_requests")
+      .select(["request_hash", "response"])
+      .where("request_key", "=", row.request_key)
+      .$call(forUpdate(this.ctx.db.dialect))
+      .executeTakeFirstOrThrow();
+  }
+
   private async undo(trx: Transaction<Database>, token: string, amount: number, at: number): Promise<void> {
     const t = await trx
       .selectFrom("issuer_tokens")

@@ -43,6 +43,19 @@ export const ON_SE_STATES = ["issuing", "active", "moving", "refunding"] as cons
 
 const CARD_VALIDITY_YEARS = 10;
 
+/** A new card number's counters and what the cloud has seen of the card: nothing yet, it has never run. */
+export const UNUSED_CARD = {
+  online_atc: 0,
+  offline_atc: 0,
+  load_seq: 0,
+  inflight_load_id: null,
+  seen_balance: null,
+  seen_online_atc: null,
+  seen_at: null,
+  activated_at: null,
+  closed_at: null,
+} as const satisfies Partial<CardRow>;
+
 export class Cards {
   constructor(
     private readonly core: TransitCore,
@@ -266,13 +279,7 @@ export class Cards {
       state: "issuing",
       balance: req.firstTopUp,
       initial_balance: req.firstTopUp,
-      online_atc: 0,
-      offline_atc: 0,
-      load_seq: 0,
-      inflight_load_id: null,
-      seen_balance: null,
-      seen_online_atc: null,
-      seen_at: null,
+      ...UNUSED_CARD,
       open_fee: fee,
       fee_refundable: product.fees.openRefundable ? 1 : 0,
       fee_account: feeAccount,
@@ -284,8 +291,6 @@ export class Cards {
       open_request_id: req.requestId,
       created_at: now,
       updated_at: now,
-      activated_at: null,
-      closed_at: null,
     };
     await trx.insertInto("transit_cards").values(card).execute();
     // The TSM's rows before the ledger's, the order a sync takes them in (it may pay back through the ledger).

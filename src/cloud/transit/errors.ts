@@ -1,6 +1,7 @@
 /** The transit service's refusals: a stable code, zh-CN and English, and details a client can act on. */
 import { formatCny } from "../../core/money.js";
 import type { AddRefusal, OpenRefusal, TransitProduct } from "../../transit/index.js";
+import { deviceNotFound } from "../devices/service.js";
 import { CloudError } from "../errors.js";
 
 const productRef = (p: TransitProduct) => ({ id: p.id, name: p.name });
@@ -13,7 +14,7 @@ export const transitErrors = {
     new CloudError("not_found", "transit_request_not_found", "申请不存在", "No such request"),
   challengeNotFound: () =>
     new CloudError("not_found", "challenge_not_found", "卡片核验请求不存在", "No such card check"),
-  deviceNotFound: () => new CloudError("not_found", "device_not_found", "设备不存在", "No such device"),
+  deviceNotFound,
 
   /** A closed product (names its successor or the advice) or an unknown one. */
   cannotOpen: (r: OpenRefusal) =>

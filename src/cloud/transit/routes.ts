@@ -8,6 +8,7 @@ import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { PRODUCTS, type GateUpload } from "../../transit/index.js";
 import { deviceOf, principalOf, security } from "../http/auth.js";
 import { withErrors } from "../http/errors.js";
+import { emptyBody, nullableFailure, nullableTime, signatureHeaders, zhEn } from "../http/schemas.js";
 import type { RouteDeps } from "../module.js";
 import { type OperationResult, operationSchema, resultSchema } from "../../protocol/tsm-wire.js";
 import { FUNDING_CHANNELS } from "./channels.js";
@@ -21,17 +22,6 @@ declare module "fastify" {
   }
 }
 
-const text2 = {
-  type: "object",
-  required: ["zh", "en"],
-  properties: { zh: { type: "string" }, en: { type: "string" } },
-} as const;
-const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
-const failure = {
-  type: ["object", "null"],
-  required: ["code", "zh", "en"],
-  properties: { code: { type: "string" }, zh: { type: "string" }, en: { type: "string" } },
-} as const;
 const id = { type: "string", minLength: 1, maxLength: 64 } as const;
 const fen = { type: "integer", minimum: 0, maximum: 100_000_000 } as const;
 const requestId = {
@@ -69,7 +59,7 @@ const cardView = {
     product: {
       type: "object",
       required: ["id", "name", "standard"],
-      properties: { id: { type: "string" }, name: text2, standard: { type: "string" } },
+      properties: { id: { type: "string" }, name: zhEn, standard: { type: "string" } },
     },
     cardNumber: { type: "string" },
     aid: { type: "string", description: "the card's applet instance on the SE (hex)" },
@@ -130,7 +120,7 @@ const topUpView = {
     channel: { type: "string" },
     state: { type: "string", enum: ["pending", "authorised", "completed", "failed"] },
     attempts: { type: "integer" },
-    failure,
+    failure: nullableFailure,
     createdAt: { type: "string", format: "date-time" },
     completedAt: nullableTime,
   },
@@ -175,7 +165,7 @@ const workflowView = {
         channel: { type: "string" },
       },
     },
-    failure,
+    failure: nullableFailure,
     createdAt: { type: "string", format: "date-time" },
     updatedAt: { type: "string", format: "date-time" },
     doneAt: nullableTime,
@@ -199,14 +189,21 @@ const resultsBody = {
   items: resultSchema,
   description: "the R-APDUs of the operations run, in order (the phone stops at an unexpected status word)",
 } as const;
+/** The card's answers to a step (the R-APDUs of the operations the phone ran). */
+const answersBody = {
+  type: "object",
+  required: ["results"],
+  additionalProperties: false,
+  properties: { results: resultsBody },
+} as const;
 
 const productView = {
   type: "object",
   required: ["id", "name", "region", "standard", "fees", "topUp", "maxBalance", "status", "transfer"],
   properties: {
     id: { type: "string" },
-    name: text2,
-    region: text2,
+    name: zhEn,
+    region: zhEn,
     standard: { type: "string" },
     fees: {
       type: "object",
@@ -221,7 +218,7 @@ const productView = {
     maxBalance: { type: "integer" },
     status: { type: "string", enum: ["available", "closed"] },
     successor: { type: "string" },
-    advice: text2,
+    advice: zhEn,
     transfer: { type: "string", enum: ["standard", "shenzhen-tong", "shanghai"] },
   },
 } as const;
@@ -291,19 +288,6 @@ const operatorTotals = {
     operator: { type: "string" },
     records: { type: "integer" },
     amount: { type: "integer" },
-  },
-} as const;
-
-/** POSTs that need no fields take an empty JSON object. */
-const emptyBody = { type: "object", additionalProperties: false, properties: {} } as const;
-
-const signatureHeaders = {
-  type: "object",
-  properties: {
-    "x-tapwallet-device-id": { type: "string" },
-    "x-tapwallet-timestamp": { type: "string" },
-    "x-tapwallet-nonce": { type: "string" },
-    "x-tapwallet-signature": { type: "string" },
   },
 } as const;
 
@@ -445,12 +429,7 @@ export const transitRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servic
         security: security.device,
         headers: signatureHeaders,
         params: topUpParams,
-        body: {
-          type: "object",
-          required: ["results"],
-          additionalProperties: false,
-          properties: { results: resultsBody },
-        },
+        body: answersBody,
         response: withErrors({
           200: {
             type: "object",
@@ -502,12 +481,7 @@ export const transitRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servic
         security: security.device,
         headers: signatureHeaders,
         params: { type: "object", required: ["checkId"], properties: { checkId: id } },
-        body: {
-          type: "object",
-          required: ["results"],
-          additionalProperties: false,
-          properties: { results: resultsBody },
-        },
+        body: answersBody,
         response: withErrors({
           200: {
             type: "object",

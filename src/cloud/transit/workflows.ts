@@ -19,7 +19,7 @@ import { type Bytes, fromHex, toHex } from "../../core/bytes.js";
 import { LAYOUTS } from "../../transit/index.js";
 import { isUniqueViolation, transaction } from "../db/tx.js";
 import type { ScriptEvent } from "../tsm/service.js";
-import type { Cards } from "./cards.js";
+import { type Cards, UNUSED_CARD } from "./cards.js";
 import { type FundingChannel, transitAccounts } from "./channels.js";
 import { type CardRow, TRANSIT_OWNER, type TransitCore, type Trx } from "./core.js";
 import { transitErrors } from "./errors.js";
@@ -348,13 +348,7 @@ export class Workflows {
         state: "issuing",
         balance: 0,
         initial_balance: 0,
-        online_atc: 0,
-        offline_atc: 0,
-        load_seq: 0,
-        inflight_load_id: null,
-        seen_balance: null,
-        seen_online_atc: null,
-        seen_at: null,
+        ...UNUSED_CARD,
         open_fee: 0,
         fee_refundable: 0,
         predecessor_id: card.id,
@@ -362,8 +356,6 @@ export class Workflows {
         open_request_id: `transfer:${wf.id}`,
         created_at: now,
         updated_at: now,
-        activated_at: null,
-        closed_at: null,
       };
       fresh.asn = toHex(LAYOUTS[product.system].identityFiles(product, { ...identity }).asn);
       await trx.insertInto("transit_cards").values(fresh).execute();

@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { deviceOf, security, sessionOf } from "../http/auth.js";
 import { withErrors } from "../http/errors.js";
+import { nullableTime, signatureHeaders, zhEn } from "../http/schemas.js";
 import type { RouteDeps } from "../module.js";
 import {
   MAX_OPERATIONS,
@@ -14,13 +15,6 @@ import {
   reportSchema,
   resultSchema,
 } from "../../protocol/tsm-wire.js";
-
-const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
-const text2 = {
-  type: "object",
-  required: ["zh", "en"],
-  properties: { zh: { type: "string" }, en: { type: "string" } },
-} as const;
 
 const scriptError = {
   type: ["object", "null"],
@@ -82,7 +76,7 @@ export const instanceView = {
     },
     owner: { type: ["string", "null"] },
     ref: { type: ["string", "null"] },
-    label: { anyOf: [text2, { type: "null" }] },
+    label: { anyOf: [zhEn, { type: "null" }] },
     updatedAt: { type: "string", format: "date-time" },
   },
 } as const;
@@ -100,23 +94,13 @@ const stepAnswer = {
       required: ["outcome", "message", "scripts", "instances", "pending", "lost"],
       properties: {
         outcome: { type: "string", description: "ok, or why the session ended early" },
-        message: { anyOf: [text2, { type: "null" }] },
+        message: { anyOf: [zhEn, { type: "null" }] },
         scripts: { type: "array", items: scriptView },
         instances: { type: "array", items: instanceView },
         pending: { type: "integer" },
         lost: { type: "boolean", description: "the phone is reported lost and must wipe its cards" },
       },
     },
-  },
-} as const;
-
-const signatureHeaders = {
-  type: "object",
-  properties: {
-    "x-tapwallet-device-id": { type: "string" },
-    "x-tapwallet-timestamp": { type: "string" },
-    "x-tapwallet-nonce": { type: "string" },
-    "x-tapwallet-signature": { type: "string" },
   },
 } as const;
 

@@ -25,7 +25,7 @@ import { initializeUpdateCommand } from "../../se/scp03-host.js";
 import type { CloudContext } from "../context.js";
 import type { Database } from "../db/schema.js";
 import { type Executor, forUpdate, transaction } from "../db/tx.js";
-import type { DeviceService, DeviceView } from "../devices/service.js";
+import { type DeviceService, type DeviceView, deviceNotFound } from "../devices/service.js";
 import { CloudError } from "../errors.js";
 import type { Notifications } from "../notifications/service.js";
 import { randomId } from "../random.js";
@@ -1392,8 +1392,7 @@ export class TsmService {
       .select(["id", "account_id", "se_id", "lost_at", "removed_at"])
       .where("id", "=", deviceId)
       .executeTakeFirst();
-    if (!device || device.removed_at !== null)
-      throw new CloudError("not_found", "device_not_found", "设备不存在", "No such device");
+    if (!device || device.removed_at !== null) throw deviceNotFound();
     return device;
   }
 

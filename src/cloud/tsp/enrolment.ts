@@ -21,7 +21,7 @@ import { maskPhone } from "../accounts/phone.js";
 import type { CloudContext } from "../context.js";
 import type { Database } from "../db/schema.js";
 import { forUpdate, isUniqueViolation, transaction, type Executor } from "../db/tx.js";
-import type { DeviceService, DeviceView } from "../devices/service.js";
+import { type DeviceService, type DeviceView, deviceNotFound } from "../devices/service.js";
 import { CloudError } from "../errors.js";
 import type { IssuerService } from "../issuer/service.js";
 import type { Notifications } from "../notifications/service.js";
@@ -120,7 +120,7 @@ export class CardEnrolments {
         },
       );
     if (caller.deviceId !== undefined && deviceId !== undefined && deviceId !== caller.deviceId)
-      throw new CloudError("not_found", "device_not_found", "设备不存在", "No such device");
+      throw deviceNotFound();
     return this.deps.devices.get(caller.accountId, id);
   }
 
@@ -449,8 +449,7 @@ export class CardEnrolments {
       .where("id", "=", e.device_id)
       .$call(forUpdate(this.ctx.db.dialect))
       .executeTakeFirstOrThrow();
-    if (device.removed_at !== null)
-      return new CloudError("not_found", "device_not_found", "设备不存在", "No such device");
+    if (device.removed_at !== null) return deviceNotFound();
     if (device.lost_at !== null) return deviceLost();
     const max = this.deps.policy.maxBankCardsPerDevice;
     if ((await this.liveCardCount(trx, e.device_id)) >= max) return tooManyCards(max);

@@ -18,6 +18,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { principalOf, security } from "../http/auth.js";
 import { withErrors } from "../http/errors.js";
+import { emptyBody, nullableTime } from "../http/schemas.js";
 import type { RouteDeps } from "../module.js";
 import { BANKS } from "./bins.js";
 import { TERMS } from "./policy.js";
@@ -28,8 +29,6 @@ const bank = {
   required: ["code", "zh", "en"],
   properties: { code: { type: "string" }, zh: { type: "string" }, en: { type: "string" } },
 } as const;
-
-const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
 
 export const bankCardView = {
   type: "object",
@@ -249,7 +248,7 @@ export const tspRoutes: FastifyPluginAsync<RouteDeps> = async (app, { services, 
         summary: "重新发送银行验证码 / send the bank's code again",
         security: security.any,
         params: idParams("enrolmentId"),
-        body: { type: "object", additionalProperties: false, properties: {} },
+        body: emptyBody,
         response: withErrors({ 202: enrolmentView }),
       },
     },

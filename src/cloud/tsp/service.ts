@@ -326,22 +326,38 @@ export class TspService {
     const now = this.now();
     const onSe = row.se_state === "installing" || row.se_state === "installed";
     const seState: SeState = onSe ? "removing" : row.se_state;
-    await trx
-      .updateTable("bank_cards")
-      .set({ status: "deleted", se_state: seState, is_default: 0, deleted_at: now, updated_at: now })
-      .where("id", "=", row.id)
-      .execute();
-    await this.deps.issuer.setTokenStatus(trx, row.token, "deleted");
     if (onSe)
       await this.deps.tsm.enqueueDelete(
         row.device_id,
         { owner: TSP_OWNER, ref: row.id, aid: fromHex(row.aid) },
         trx,
       );
-    if (row.is_default === 1) await this.promoteDefault(trx, row.device_id);
+    await this.retire(trx, row, seState, now);
     const view = cardView({ ...row, status: "deleted", se_state: seState, is_default: 0, deleted_at: now });
     await this.deps.notifications.publish(row.account_id, "bank_card.deleted", { ...eventOf(view), by }, trx);
     return view;
+  }
+
+  /**
+   * The card is deleted for good (with `seState` for what is on the SE): no longer the default, its token
+   * deleted, and the phone's oldest active card takes the default role it held. A card already deleted
+   * keeps its deletion time, and its token and the default were dealt with then.
+   */
+  private async retire(trx: Trx, row: BankCardsTable, seState: SeState, now: number): Promise<void> {
+    await trx
+      .updateTable("bank_cards")
+      .set({
+        status: "deleted",
+        se_state: seState,
+        is_default: 0,
+        deleted_at: row.deleted_at ?? now,
+        updated_at: now,
+      })
+      .where("id", "=", row.id)
+      .execute();
+    if (row.status === "deleted") return;
+    await this.deps.issuer.setTokenStatus(trx, row.token, "deleted");
+    if (row.is_default === 1) await this.promoteDefault(trx, row.device_id);
   }
 
   /** After the default card goes, the oldest active card of the phone takes the role. */
@@ -358,6 +374,18 @@ export class TspService {
   }
 
   // ---- hooks: the TSM, the devices, the issuer ------------------------------------------------------
+
+  /** The phone's cards not deleted, locked, in id order. */
+  private async liveCardsOn(trx: Trx, deviceId: string): Promise<BankCardsTable[]> {
+    return trx
+      .selectFrom("bank_cards")
+      .selectAll()
+      .where("device_id", "=", deviceId)
+      .where("status", "<>", "deleted")
+      .orderBy("id")
+      .$call(forUpdate(this.ctx.db.dialect))
+      .execute();
+  }
 
   private async cardByRef(trx: Trx, ref: string) {
     return trx
@@ -386,19 +414,7 @@ export class TspService {
         return;
       }
       // Failed or cancelled (the phone was reported lost or removed first): nothing is on the SE.
-      await trx
-        .updateTable("bank_cards")
-        .set({
-          se_state: "failed",
-          status: "deleted",
-          is_default: 0,
-          deleted_at: row.deleted_at ?? now,
-          updated_at: now,
-        })
-        .where("id", "=", row.id)
-        .execute();
-      if (row.status !== "deleted") await this.deps.issuer.setTokenStatus(trx, row.token, "deleted");
-      if (row.is_default === 1 && row.status !== "deleted") await this.promoteDefault(trx, row.device_id);
+      await this.retire(trx, row, "failed", now);
       await this.deps.notifications.publish(
         row.account_id,
         "bank_card.failed",
@@ -432,22 +448,7 @@ export class TspService {
   private async instanceLost(event: InstanceEvent, trx: Trx): Promise<void> {
     const row = await this.cardByRef(trx, event.ref);
     if (!row || row.se_state === "removed") return;
-    const now = this.now();
-    await trx
-      .updateTable("bank_cards")
-      .set({
-        se_state: "removed",
-        status: "deleted",
-        is_default: 0,
-        deleted_at: row.deleted_at ?? now,
-        updated_at: now,
-      })
-      .where("id", "=", row.id)
-      .execute();
-    if (row.status !== "deleted") {
-      await this.deps.issuer.setTokenStatus(trx, row.token, "deleted");
-      if (row.is_default === 1) await this.promoteDefault(trx, row.device_id);
-    }
+    await this.retire(trx, row, "removed", this.now());
     await this.deps.notifications.publish(
       row.account_id,
       "bank_card.removed",
@@ -458,14 +459,7 @@ export class TspService {
 
   /** A phone reported lost: every card suspended now, and wiped from its SE at its next contact. */
   private async deviceLost(trx: Trx, device: DeviceView & { accountId: string }): Promise<void> {
-    const rows = await trx
-      .selectFrom("bank_cards")
-      .selectAll()
-      .where("device_id", "=", device.id)
-      .where("status", "<>", "deleted")
-      .orderBy("id")
-      .$call(forUpdate(this.ctx.db.dialect))
-      .execute();
+    const rows = await this.liveCardsOn(trx, device.id);
     const now = this.now();
     for (const row of rows) {
       await trx
@@ -491,14 +485,7 @@ export class TspService {
 
   /** A removed phone cannot sync again: its tokens are deleted (nothing can reach its SE any more). */
   private async deviceRemoved(trx: Trx, device: DeviceView & { accountId: string }): Promise<void> {
-    const rows = await trx
-      .selectFrom("bank_cards")
-      .selectAll()
-      .where("device_id", "=", device.id)
-      .where("status", "<>", "deleted")
-      .orderBy("id")
-      .$call(forUpdate(this.ctx.db.dialect))
-      .execute();
+    const rows = await this.liveCardsOn(trx, device.id);
     const now = this.now();
     for (const row of rows) {
       await trx
