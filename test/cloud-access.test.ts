@@ -8,7 +8,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { freshEachTest } from "./each-test.js";
 import { addDoorCard } from "../src/device/index.js";
 import { MAX_DOOR_CARDS } from "../src/mifare/phone.js";
 import { backends } from "./cloud-harness.js";
@@ -18,31 +19,34 @@ import {
   doorDump,
   phoneOn,
   removeStateDirs,
+  signedInHeaders,
   startCloud,
 } from "./device-harness.js";
 
 afterAll(removeStateDirs);
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, "fixtures/mifare", name));
-const bearer = (p: TestPhone) => ({ authorization: `Bearer ${p.phone.cloud!.session!.token}` });
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`door cards in the cloud on ${backend.name}`, () => {
-    let cloud: LiveCloud;
-    beforeEach(async () => {
-      cloud = await startCloud(backend);
-    });
-    afterEach(async () => {
-      await cloud.close();
-    });
+    let cloud!: LiveCloud;
+    freshEachTest(
+      () => startCloud(backend),
+      (c) => (cloud = c),
+    );
 
     const upload = (p: TestPhone, body: Record<string, unknown>) =>
-      cloud.app.inject({ method: "POST", url: "/api/v1/access/cards", headers: bearer(p), payload: body });
+      cloud.app.inject({
+        method: "POST",
+        url: "/api/v1/access/cards",
+        headers: signedInHeaders(p),
+        payload: body,
+      });
     const install = (p: TestPhone, cardId: string, deviceId = p.phone.cloud!.deviceId!) =>
       cloud.app.inject({
         method: "POST",
         url: `/api/v1/access/cards/${cardId}/install`,
-        headers: bearer(p),
+        headers: signedInHeaders(p),
         payload: { deviceId },
       });
 
@@ -62,7 +66,11 @@ for (const backend of backends) {
       await expect(
         addDoorCard(p.wallet, { bytes: fixture("encrypted-sector3.json"), fileName: "card.json" }),
       ).rejects.toMatchObject({ code: "not_emulatable", details: { reasons: [{ sector: 3 }] } });
-      const list = await cloud.app.inject({ method: "GET", url: "/api/v1/access/cards", headers: bearer(p) });
+      const list = await cloud.app.inject({
+        method: "GET",
+        url: "/api/v1/access/cards",
+        headers: signedInHeaders(p),
+      });
       expect(list.json().cards).toEqual([]);
     });
 
@@ -107,7 +115,7 @@ for (const backend of backends) {
         format: "json",
       });
       for (const url of ["/api/v1/access/cards", `/api/v1/access/cards/${r.json().id}`]) {
-        const body = (await cloud.app.inject({ method: "GET", url, headers: bearer(p) })).body;
+        const body = (await cloud.app.inject({ method: "GET", url, headers: signedInHeaders(p) })).body;
         expect(body).not.toMatch(/FFFFFFFFFFFF|FF0780|blocks/i);
       }
       const row = await cloud.db.db
@@ -162,23 +170,31 @@ for (const backend of backends) {
       const unknown = await cloud.app.inject({
         method: "GET",
         url: "/api/v1/access/cards/dc_000000000000000000000000",
-        headers: bearer(b),
+        headers: signedInHeaders(b),
       });
       expect(unknown.statusCode).toBe(404);
       const attempts = [
-        cloud.app.inject({ method: "GET", url: `/api/v1/access/cards/${card.id}`, headers: bearer(b) }),
-        cloud.app.inject({ method: "DELETE", url: `/api/v1/access/cards/${card.id}`, headers: bearer(b) }),
+        cloud.app.inject({
+          method: "GET",
+          url: `/api/v1/access/cards/${card.id}`,
+          headers: signedInHeaders(b),
+        }),
+        cloud.app.inject({
+          method: "DELETE",
+          url: `/api/v1/access/cards/${card.id}`,
+          headers: signedInHeaders(b),
+        }),
         install(b, card.id, b.phone.cloud!.deviceId!),
         cloud.app.inject({
           method: "POST",
           url: `/api/v1/access/cards/${card.id}/activate`,
-          headers: bearer(b),
+          headers: signedInHeaders(b),
           payload: { deviceId: b.phone.cloud!.deviceId },
         }),
         cloud.app.inject({
           method: "DELETE",
           url: `/api/v1/access/cards/${card.id}/devices/${a.phone.cloud!.deviceId}`,
-          headers: bearer(b),
+          headers: signedInHeaders(b),
         }),
       ];
       for (const r of await Promise.all(attempts)) {
@@ -189,7 +205,7 @@ for (const backend of backends) {
       const onA = await install(b, own.id, a.phone.cloud!.deviceId!);
       expect([onA.statusCode, onA.json().error]).toEqual([404, "device_not_found"]);
       const listB = (
-        await cloud.app.inject({ method: "GET", url: "/api/v1/access/cards", headers: bearer(b) })
+        await cloud.app.inject({ method: "GET", url: "/api/v1/access/cards", headers: signedInHeaders(b) })
       ).json();
       expect(listB.cards.map((c: { id: string }) => c.id)).toEqual([own.id]);
       // A's card is untouched.
@@ -198,7 +214,7 @@ for (const backend of backends) {
           await cloud.app.inject({
             method: "GET",
             url: `/api/v1/access/cards/${card.id}`,
-            headers: bearer(a),
+            headers: signedInHeaders(a),
           })
         ).statusCode,
       ).toBe(200);
@@ -220,7 +236,7 @@ for (const backend of backends) {
       const off = await cloud.app.inject({
         method: "DELETE",
         url: `/api/v1/access/cards/${card.id}/devices/${second.phone.cloud!.deviceId}`,
-        headers: bearer(second),
+        headers: signedInHeaders(second),
       });
       expect(off.statusCode).toBe(204);
       await second.wallet.sync();
@@ -228,12 +244,16 @@ for (const backend of backends) {
       const del = await cloud.app.inject({
         method: "DELETE",
         url: `/api/v1/access/cards/${card.id}`,
-        headers: bearer(first),
+        headers: signedInHeaders(first),
       });
       expect(del.statusCode).toBe(204);
       expect(
         (
-          await cloud.app.inject({ method: "GET", url: "/api/v1/access/cards", headers: bearer(first) })
+          await cloud.app.inject({
+            method: "GET",
+            url: "/api/v1/access/cards",
+            headers: signedInHeaders(first),
+          })
         ).json().cards,
       ).toEqual([]);
       expect(await cloud.db.db.selectFrom("access_cards").select("id").execute()).toHaveLength(1); // until the phone syncs

@@ -1,18 +1,17 @@
 /** Accounts: sign-up / sign-in by mobile number and one-time code, lockout, rate limits, sessions. On SQLite and PostgreSQL. */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { freshEachTest } from "./each-test.js";
 import { backends, json, makeCloud, signIn, type TestCloud } from "./cloud-harness.js";
 
 const PHONE = "13800138000";
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`accounts on ${backend.name}`, () => {
-    let cloud: TestCloud;
-    beforeEach(async () => {
-      cloud = await makeCloud(backend);
-    });
-    afterEach(async () => {
-      await cloud.close();
-    });
+    let cloud!: TestCloud;
+    freshEachTest(
+      () => makeCloud(backend),
+      (c) => (cloud = c),
+    );
 
     const requestCode = (phone: string, ip = "198.51.100.1") =>
       cloud.app.inject({ method: "POST", url: "/api/v1/auth/code", payload: { phone }, remoteAddress: ip });

@@ -132,6 +132,9 @@ export async function makeCloud(
   };
 }
 
+/** The headers of a signed-in user's request. */
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
 export const json = <T = Record<string, unknown>>(r: LightMyRequestResponse): T => r.json() as T;
 
 /** Signs up (or in) `phone` through the API; returns the bearer token and account id. */

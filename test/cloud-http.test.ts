@@ -4,7 +4,8 @@
  * secret). On SQLite and PostgreSQL.
  */
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { freshEachTest } from "./each-test.js";
 import { backends, json, makeCloud, type TestCloud } from "./cloud-harness.js";
 
 interface Operation {
@@ -20,13 +21,11 @@ const errorShape = {
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`http surface on ${backend.name}`, () => {
-    let cloud: TestCloud;
-    beforeEach(async () => {
-      cloud = await makeCloud(backend, { bodyLimit: 4096 });
-    });
-    afterEach(async () => {
-      await cloud.close();
-    });
+    let cloud!: TestCloud;
+    freshEachTest(
+      () => makeCloud(backend, { bodyLimit: 4096 }),
+      (c) => (cloud = c),
+    );
 
     it("serves the OpenAPI UI at /docs and its JSON at /docs/json", async () => {
       const ui = await cloud.app.inject({ method: "GET", url: "/docs" });

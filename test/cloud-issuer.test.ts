@@ -6,38 +6,30 @@
  * recorded for the owner, and malformed input answered, never a 5xx.
  */
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { freshEachTest } from "./each-test.js";
 import { fromHex, toHex } from "../src/core/bytes.js";
 import { chinaDateDigits } from "../src/core/clock.js";
 import { DbIssuerStore } from "../src/cloud/issuer/store.js";
 import type { AuthorisationRequest } from "../src/emv/authorisation.js";
 import { arpc } from "../src/emv/cryptogram.js";
 import { encodeTrack2 } from "../src/emv/track2.js";
-import { backends, bind, json, sqliteBackend } from "./cloud-harness.js";
+import { backends, bearer, bind, json, sqliteBackend } from "./cloud-harness.js";
 import {
   CARDS,
   type PaymentsCloud,
   addCard,
   authorise,
-  bearer,
   captureRequests,
   card,
   makePaymentsCloud,
   makePhone,
   sync,
   userWithPhone,
+  authorisationPostings,
 } from "./cloud-tsp-harness.js";
 
 const ICBC = CARDS.icbc[0]!;
-
-async function postings(cloud: PaymentsCloud): Promise<number> {
-  const r = await cloud.db.db
-    .selectFrom("ledger_transfers")
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("kind", "=", "card.authorisation")
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
-}
 
 /** A user with one phone holding an active ICBC token. */
 async function payingPhone(cloud: PaymentsCloud, mobile = "13800138100") {
@@ -50,13 +42,11 @@ async function payingPhone(cloud: PaymentsCloud, mobile = "13800138100") {
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`issuer host on ${backend.name}`, () => {
     describe("with the test cards", () => {
-      let cloud: PaymentsCloud;
-      beforeEach(async () => {
-        cloud = await makePaymentsCloud(backend);
-      });
-      afterEach(async () => {
-        await cloud.close();
-      });
+      let cloud!: PaymentsCloud;
+      freshEachTest(
+        () => makePaymentsCloud(backend),
+        (c) => (cloud = c),
+      );
 
       it("lets only a valid acquirer key authorise, and only an issuer key manage tokens", async () => {
         const { phone } = await payingPhone(cloud);
@@ -111,7 +101,7 @@ for (const backend of backends) {
         expect(bodies.every((b) => b.responseCode === "00")).toBe(true);
         expect(bodies.filter((b) => !b.replayed)).toHaveLength(1);
         expect(new Set(bodies.map((b) => b.authorisationCode)).size).toBe(1);
-        expect(await postings(cloud)).toBe(1);
+        expect(await authorisationPostings(cloud)).toBe(1);
         const after = (await cloud.app.cloud.issuer.fundingAccount(before.ref))!;
         expect(after.available).toBe(before.available - 7_77);
         // Sent again later with a new transmission time: still the same answer.
@@ -123,7 +113,7 @@ for (const backend of backends) {
         // The same terminal, STAN and date for a different payment: refused, nothing moves.
         const changed = await authorise(cloud, { ...req!, amount: 1 });
         expect([changed.statusCode, json(changed).error]).toEqual([409, "idempotency_conflict"]);
-        expect(await postings(cloud)).toBe(1);
+        expect(await authorisationPostings(cloud)).toBe(1);
         expect((await cloud.app.cloud.ledger.checkInvariants()).ok).toBe(true);
       });
 
@@ -162,7 +152,7 @@ for (const backend of backends) {
           reason: "atc-replay",
           replayed: false,
         });
-        expect(await postings(cloud)).toBe(1);
+        expect(await authorisationPostings(cloud)).toBe(1);
         const txs = json<{ transactions: { responseCode: string; approved: boolean }[] }>(
           await cloud.app.inject({
             method: "GET",
@@ -314,7 +304,7 @@ for (const backend of backends) {
           ),
           { numRuns: 150 },
         );
-        expect(await postings(cloud)).toBe(0);
+        expect(await authorisationPostings(cloud)).toBe(0);
       });
     });
 
@@ -342,7 +332,7 @@ for (const backend of backends) {
         expect(codes).toEqual(["00", "00", "00", "51"]);
         const ref = cloud.app.cloud.issuer.vault.fingerprint(small.pan);
         expect((await cloud.app.cloud.issuer.fundingAccount(ref))!.available).toBe(1_00);
-        expect(await postings(cloud)).toBe(3);
+        expect(await authorisationPostings(cloud)).toBe(3);
         expect((await cloud.app.cloud.ledger.account("issuer:ABC"))!.debitsPosted).toBe(9_00);
         // The decline reached the owner too.
         const events = json<{ events: { type: string; payload: { responseCode?: string } }[] }>(

@@ -5,7 +5,8 @@
  * scenario ends with the books checked: the ledger's invariants (float = cards' proven balances + loads in
  * flight) and what the phones' SEs actually hold.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { freshEachTest } from "./each-test.js";
 import { transitAccounts } from "../src/cloud/transit/channels.js";
 import type { Operation } from "../src/protocol/tsm-wire.js";
 import { runOperations } from "../src/device/relay.js";
@@ -18,7 +19,7 @@ import {
   transitInstance,
 } from "../src/device/transit.js";
 import { PRODUCTS } from "../src/transit/index.js";
-import { backends } from "./cloud-harness.js";
+import { backends, bearer } from "./cloud-harness.js";
 import {
   cardsTotal,
   expectBooksBalance,
@@ -31,8 +32,6 @@ import { type LiveCloud, phoneOn, removeStateDirs, startCloud } from "./device-h
 
 afterAll(removeStateDirs);
 
-const session = (token: string) => ({ authorization: `Bearer ${token}` });
-
 /** A further phone of the same account (a minute later: one code per number per minute). */
 async function another(cloud: LiveCloud, mobile: string, model: string) {
   cloud.clock.advance(61_000);
@@ -41,13 +40,11 @@ async function another(cloud: LiveCloud, mobile: string, model: string) {
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`transit cards on ${backend.name}`, () => {
-    let cloud: LiveCloud;
-    beforeEach(async () => {
-      cloud = await startCloud(backend, `transit-${backend.name}`);
-    });
-    afterEach(async () => {
-      await cloud.close();
-    });
+    let cloud!: LiveCloud;
+    freshEachTest(
+      () => startCloud(backend, `transit-${backend.name}`),
+      (c) => (cloud = c),
+    );
 
     it("opens a T-Union card with its fee and first top-up, tops up, rides, clears and refunds", async () => {
       const { phone, wallet } = await phoneOn(cloud, "13800138000");
@@ -117,7 +114,7 @@ for (const backend of backends) {
       const history = await cloud.app.inject({
         method: "GET",
         url: `/api/v1/transit/cards/${card.id}/transactions`,
-        headers: session(phone.cloud!.session!.token),
+        headers: bearer(phone.cloud!.session!.token),
       });
       expect(
         history.json().transactions.map((x: { kind: string; amount: number }) => [x.kind, x.amount]),
@@ -300,7 +297,7 @@ for (const backend of backends) {
         cloud.app.inject({
           method: "POST",
           url: `/api/v1/transit/cards/${cardId}/transfer`,
-          headers: session(token),
+          headers: bearer(token),
           payload: { targetDeviceId: target },
         });
       const c = await another(cloud, "13800138003", "小米9");
@@ -339,7 +336,7 @@ for (const backend of backends) {
       const lost = await cloud.app.inject({
         method: "POST",
         url: `/api/v1/devices/${phone.cloud!.deviceId}/lost`,
-        headers: session(phone.cloud!.session!.token),
+        headers: bearer(phone.cloud!.session!.token),
       });
       expect(lost.statusCode).toBe(200);
       expect((await transitCard(wallet, card.id)).state).toBe("wiping");
@@ -356,7 +353,7 @@ for (const backend of backends) {
       const refund = await cloud.app.inject({
         method: "POST",
         url: `/api/v1/transit/cards/${card.id}/refund`,
-        headers: session(phone.cloud!.session!.token),
+        headers: bearer(phone.cloud!.session!.token),
         payload: {},
       });
       expect(refund.statusCode, refund.body).toBe(202);
@@ -395,7 +392,7 @@ for (const backend of backends) {
       const history = await cloud.app.inject({
         method: "GET",
         url: `/api/v1/transit/cards/${card.id}/transactions`,
-        headers: session(b.phone.cloud!.session!.token),
+        headers: bearer(b.phone.cloud!.session!.token),
       });
       expect(history.json().transactions).toEqual([]);
       await expectBooksBalance(cloud);

@@ -8,7 +8,8 @@
  * are the phone's own; and malformed results never make the server fail.
  */
 import fc from "fast-check";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { freshEachTest } from "./each-test.js";
 import { type Bytes, fromHex, toHex } from "../src/core/bytes.js";
 import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/se/factory-keys.js";
 import type { RelayHandler } from "../src/cloud/tsm/index.js";
@@ -35,18 +36,17 @@ import {
   doorDump,
   phoneOn,
   removeStateDirs,
+  signedInHeaders,
   startCloud,
 } from "./device-harness.js";
 
 afterAll(removeStateDirs);
 
-const bearer = (p: TestPhone) => ({ authorization: `Bearer ${p.phone.cloud!.session!.token}` });
-
 async function seView(cloud: LiveCloud, p: TestPhone) {
   const r = await cloud.app.inject({
     method: "GET",
     url: `/api/v1/devices/${p.phone.cloud!.deviceId}/se`,
-    headers: bearer(p),
+    headers: signedInHeaders(p),
   });
   expect(r.statusCode).toBe(200);
   return r.json() as {
@@ -98,13 +98,11 @@ const doorCount = (phone: VirtualPhone) =>
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`TSM on ${backend.name}`, () => {
-    let cloud: LiveCloud;
-    beforeEach(async () => {
-      cloud = await startCloud(backend);
-    });
-    afterEach(async () => {
-      await cloud.close();
-    });
+    let cloud!: LiveCloud;
+    freshEachTest(
+      () => startCloud(backend),
+      (c) => (cloud = c),
+    );
 
     it("installs a door card through SCP03 at the phone's sync; the door opens", async () => {
       const p = await phoneOn(cloud, "13800138000");
@@ -181,7 +179,7 @@ for (const backend of backends) {
       const cards = await cloud.app.inject({
         method: "GET",
         url: "/api/v1/access/cards",
-        headers: bearer(p),
+        headers: signedInHeaders(p),
       });
       expect(cards.json().cards[0].placements[0]).toMatchObject({
         state: "failed",
@@ -204,11 +202,15 @@ for (const backend of backends) {
       ]);
       expect(view.instances[1]!.packageId).toBe("mifare.door");
       const card = (
-        await cloud.app.inject({ method: "GET", url: "/api/v1/access/cards", headers: bearer(p) })
+        await cloud.app.inject({ method: "GET", url: "/api/v1/access/cards", headers: signedInHeaders(p) })
       ).json().cards[0];
       expect(card.placements[0]).toMatchObject({ state: "lost", aid: added.aid });
       const events = (
-        await cloud.app.inject({ method: "GET", url: "/api/v1/notifications?after=0", headers: bearer(p) })
+        await cloud.app.inject({
+          method: "GET",
+          url: "/api/v1/notifications?after=0",
+          headers: signedInHeaders(p),
+        })
       ).json().events as { type: string; payload: { aid?: string } }[];
       expect(
         events.filter((e) => e.type.startsWith("tsm.instance.")).map((e) => [e.type, e.payload.aid]),
@@ -220,7 +222,7 @@ for (const backend of backends) {
       const again = await cloud.app.inject({
         method: "POST",
         url: `/api/v1/access/cards/${card.id}/install`,
-        headers: bearer(p),
+        headers: signedInHeaders(p),
         payload: { deviceId: p.phone.cloud!.deviceId },
       });
       expect(again.statusCode).toBe(202);
@@ -341,17 +343,17 @@ for (const backend of backends) {
       const lost = await cloud.app.inject({
         method: "POST",
         url: `/api/v1/devices/${p.phone.cloud!.deviceId}/lost`,
-        headers: bearer(p),
+        headers: signedInHeaders(p),
       });
       expect(lost.statusCode).toBe(200);
       // New cards are refused for a lost phone.
       const card = (
-        await cloud.app.inject({ method: "GET", url: "/api/v1/access/cards", headers: bearer(p) })
+        await cloud.app.inject({ method: "GET", url: "/api/v1/access/cards", headers: signedInHeaders(p) })
       ).json().cards[0];
       const refused = await cloud.app.inject({
         method: "POST",
         url: `/api/v1/access/cards/${card.id}/install`,
-        headers: bearer(p),
+        headers: signedInHeaders(p),
         payload: { deviceId: p.phone.cloud!.deviceId },
       });
       expect(refused.statusCode).toBe(409);
@@ -366,7 +368,7 @@ for (const backend of backends) {
       const door = await openDoor(p.phone, { mode: "uid", whitelist: [fromHex("66778899")] }, cloud.clock);
       expect(door.outcome).toBe("no_card");
       const after = (
-        await cloud.app.inject({ method: "GET", url: "/api/v1/access/cards", headers: bearer(p) })
+        await cloud.app.inject({ method: "GET", url: "/api/v1/access/cards", headers: signedInHeaders(p) })
       ).json();
       expect(after.cards.map((c: { placements: unknown[] }) => c.placements)).toEqual([[], []]);
       expect((await seView(cloud, p)).instances).toEqual([]);
@@ -424,7 +426,7 @@ for (const backend of backends) {
       const other = await cloud.app.inject({
         method: "GET",
         url: `/api/v1/devices/${a.phone.cloud!.deviceId}/se`,
-        headers: bearer(b),
+        headers: signedInHeaders(b),
       });
       expect(other.statusCode).toBe(404);
     });

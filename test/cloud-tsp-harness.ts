@@ -36,6 +36,7 @@ import {
   type Phone,
   type TestCloud,
   TEST_PEPPER,
+  bearer,
   bind,
   json,
   signed,
@@ -279,14 +280,20 @@ export async function sync(cloud: TestCloud, phone: TestPhone): Promise<NonNulla
   return step.summary!;
 }
 
+/** How many card authorisations the ledger has posted. */
+export async function authorisationPostings(cloud: PaymentsCloud): Promise<number> {
+  const r = await cloud.db.db
+    .selectFrom("ledger_transfers")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("kind", "=", "card.authorisation")
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
 // ---- adding a card -----------------------------------------------------------------------------------
 
 export const TERMS_VERSION = "2026-03";
 export const expiryOf = (c: TestCard) => `${c.expiry.slice(2)}/${c.expiry.slice(0, 2)}`;
-
-export function bearer(token: string) {
-  return { authorization: `Bearer ${token}` };
-}
 
 /** Starts adding `c` to the phone as the signed-in user. */
 export function startAdd(

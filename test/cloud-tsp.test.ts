@@ -7,7 +7,8 @@
  * (suspended from the web, declined at the POS, wiped at its next contact). No answer, log line or row ever
  * holds a funding card number.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { freshEachTest } from "./each-test.js";
 import { toHex } from "../src/core/bytes.js";
 import { ledgerAccountIds } from "../src/cloud/ledger/accounts.js";
 import { purgeExpired } from "../src/cloud/services.js";
@@ -15,7 +16,7 @@ import { IssuerClient } from "../src/emv/terminal/issuer-client.js";
 import { Pos } from "../src/emv/terminal/pos.js";
 import { MemoryLink } from "../src/nfc/memory.js";
 import type { TestCard } from "../src/cloud/issuer/test-cards.js";
-import { backends, bind, json, signed } from "./cloud-harness.js";
+import { backends, bearer, bind, json, signed } from "./cloud-harness.js";
 import {
   ALL_CARDS,
   CARDS,
@@ -23,7 +24,6 @@ import {
   type PaymentsCloud,
   type TestPhone,
   addCard,
-  bearer,
   card,
   cvn2Of,
   expiryOf,
@@ -36,6 +36,7 @@ import {
   tap,
   userWithPhone,
   verifyCode,
+  authorisationPostings,
 } from "./cloud-tsp-harness.js";
 
 const ICBC = CARDS.icbc[0]!;
@@ -74,15 +75,6 @@ const onSe = (phone: TestPhone) =>
     .filter((e) => e.packageId === "emv.qpboc")
     .map((e) => ({ aid: toHex(e.aid), state: e.state, defaultPayment: e.defaultPayment }));
 
-async function postings(cloud: PaymentsCloud): Promise<number> {
-  const r = await cloud.db.db
-    .selectFrom("ledger_transfers")
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("kind", "=", "card.authorisation")
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
-}
-
 async function available(cloud: PaymentsCloud, c: TestCard): Promise<number> {
   const ref = cloud.app.cloud.issuer.vault.fingerprint(c.pan);
   return (await cloud.app.cloud.issuer.fundingAccount(ref))!.available;
@@ -112,13 +104,11 @@ async function everyRow(cloud: PaymentsCloud): Promise<string> {
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`bank cards on ${backend.name}`, () => {
-    let cloud: PaymentsCloud;
-    beforeEach(async () => {
-      cloud = await makePaymentsCloud(backend);
-    });
-    afterEach(async () => {
-      await cloud.close();
-    });
+    let cloud!: PaymentsCloud;
+    freshEachTest(
+      () => makePaymentsCloud(backend),
+      (c) => (cloud = c),
+    );
 
     it("end to end: add a card with its code, the token lands on the SE, pay through the cloud, a retry charges once", async () => {
       const { token, phone } = await userWithPhone(cloud, "13800138000");
@@ -197,7 +187,7 @@ for (const backend of backends) {
       expect(paid.issuerAuthentication).toBe("verified");
       expect(paid.authorisation!.request.track2).toContain(tokenRow.token); // the token travels, never the PAN
       expect(await available(cloud, ICBC)).toBe(before - 12_34);
-      expect(await postings(cloud)).toBe(1);
+      expect(await authorisationPostings(cloud)).toBe(1);
       const ledger = cloud.app.cloud.ledger;
       expect((await ledger.account(ledgerAccountIds.issuerSettlement("ICBC")))!.debitsPosted).toBe(12_34);
       expect(
@@ -218,7 +208,7 @@ for (const backend of backends) {
         replayed: true,
         authorisationCode: paid.authorisation!.response.authorisationCode,
       });
-      expect(await postings(cloud)).toBe(1);
+      expect(await authorisationPostings(cloud)).toBe(1);
       expect(await available(cloud, ICBC)).toBe(before - 12_34);
 
       // A POS whose network loses the first answer retries by itself: approved, charged once.
@@ -244,7 +234,7 @@ for (const backend of backends) {
       const second = await retrying.pay(new MemoryLink(phone.se), 5_00);
       expect(second.status).toBe("approved");
       expect(calls).toBe(2);
-      expect(await postings(cloud)).toBe(2);
+      expect(await authorisationPostings(cloud)).toBe(2);
       expect(await available(cloud, ICBC)).toBe(before - 12_34 - 5_00);
 
       // The owner sees both payments on the card, the phone was told of each.

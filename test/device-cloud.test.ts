@@ -5,7 +5,8 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { freshEachTest } from "./each-test.js";
 import { ManualClock } from "../src/core/clock.js";
 import { VirtualPhone, Wallet, addDoorCard, maskMobile, resolveModel } from "../src/device/index.js";
 import { backends } from "./cloud-harness.js";
@@ -22,13 +23,11 @@ afterAll(removeStateDirs);
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`the phone's wallet on ${backend.name}`, () => {
-    let cloud: LiveCloud;
-    beforeEach(async () => {
-      cloud = await startCloud(backend);
-    });
-    afterEach(async () => {
-      await cloud.close();
-    });
+    let cloud!: LiveCloud;
+    freshEachTest(
+      () => startCloud(backend),
+      (c) => (cloud = c),
+    );
 
     it("signs in and registers a supported phone with a device key only it holds", async () => {
       const { phone, wallet } = await phoneOn(cloud, "13700137000");

@@ -12,7 +12,7 @@ import { type MifareCard, blankCard } from "../src/mifare/card.js";
 import { exportDump } from "../src/mifare/formats/index.js";
 import type { AppletPackage } from "../src/se/applet.js";
 import { type Fetch, VirtualPhone, Wallet, resolveModel } from "../src/device/index.js";
-import { type Backend, type TestCloud, makeCloud } from "./cloud-harness.js";
+import { type Backend, type TestCloud, bearer, makeCloud } from "./cloud-harness.js";
 
 export interface LiveCloud extends TestCloud {
   url: string;
@@ -41,6 +41,9 @@ export interface TestPhone {
   wallet: Wallet;
   mobile: string;
 }
+
+/** The headers of the phone's user's own requests (their session, as the web app sends it). */
+export const signedInHeaders = (p: TestPhone) => bearer(p.phone.cloud!.session!.token);
 
 /** A phone made at the factory, signed in to `mobile`'s account and (unless told not to) registered. */
 export async function phoneOn(

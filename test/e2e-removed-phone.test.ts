@@ -5,14 +5,15 @@
  * with their balance (a load in flight counted as loaded) and refundable — its bank tokens are deleted and its
  * door cards dropped, in the commit that removes it (docs/CLOUD.md, docs/DECISIONS.md "A removed phone's cards").
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { freshEachTest } from "./each-test.js";
 import { transitAccounts } from "../src/cloud/transit/channels.js";
 import type { Operation } from "../src/protocol/tsm-wire.js";
 import { bankCard } from "../src/device/bank-cards.js";
 import { addDoorCard } from "../src/device/door-cards.js";
 import { runOperations } from "../src/device/relay.js";
 import { openTransitCard, topUpTransitCard, transitCard, transitSync } from "../src/device/transit.js";
-import { backends } from "./cloud-harness.js";
+import { backends, bearer } from "./cloud-harness.js";
 import { expectBooksBalance, ledgerBalance, metro, operator } from "./cloud-transit-harness.js";
 import { CARDS } from "./cloud-tsp-harness.js";
 import { doorDump, phoneOn, removeStateDirs } from "./device-harness.js";
@@ -20,17 +21,13 @@ import { type WalletCloud, addBankCard, posOf, startWalletCloud } from "./e2e-ha
 
 afterAll(removeStateDirs);
 
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`a removed phone on ${backend.name}`, () => {
-    let cloud: WalletCloud;
-    beforeEach(async () => {
-      cloud = await startWalletCloud(backend, `removed-${backend.name}`);
-    });
-    afterEach(async () => {
-      await cloud.close();
-    });
+    let cloud!: WalletCloud;
+    freshEachTest(
+      () => startWalletCloud(backend, `removed-${backend.name}`),
+      (c) => (cloud = c),
+    );
 
     const remove = async (phone: {
       cloud: { deviceId: string | null; session: { token: string } | null } | null;

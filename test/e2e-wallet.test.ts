@@ -25,7 +25,8 @@
  *   code; deleting one makes room" and "keeps the limit when the last free place is claimed by three codes at once"
  * None of those runs through a virtual phone over HTTP for every refusal; the tests below do.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { freshEachTest } from "./each-test.js";
 import { transitAccounts } from "../src/cloud/transit/channels.js";
 import { bankCardPayments, bankCards, confirmBankCard, updateBankCard } from "../src/device/bank-cards.js";
 import { CloudRequestError, VirtualPhone, Wallet, resolveModel } from "../src/device/index.js";
@@ -38,7 +39,7 @@ import {
   transitCards,
   transitInstance,
 } from "../src/device/transit.js";
-import { backends } from "./cloud-harness.js";
+import { backends, bearer } from "./cloud-harness.js";
 import { expectBooksBalance, ledgerBalance, metro, operator, readPhone } from "./cloud-transit-harness.js";
 import { CARDS } from "./cloud-tsp-harness.js";
 import { phoneOn, removeStateDirs, stateDir } from "./device-harness.js";
@@ -48,7 +49,6 @@ afterAll(removeStateDirs);
 
 const ICBC = CARDS.icbc[0]!;
 const CCB = CARDS.ccbCredit;
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** What a refused call threw: the cloud's (or the phone's) code, status and both languages. */
 async function refusal(p: Promise<unknown>) {
@@ -64,13 +64,11 @@ async function refusal(p: Promise<unknown>) {
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`the wallet end to end on ${backend.name}`, () => {
-    let cloud: WalletCloud;
-    beforeEach(async () => {
-      cloud = await startWalletCloud(backend, `e2e-${backend.name}`);
-    });
-    afterEach(async () => {
-      await cloud.close();
-    });
+    let cloud!: WalletCloud;
+    freshEachTest(
+      () => startWalletCloud(backend, `e2e-${backend.name}`),
+      (c) => (cloud = c),
+    );
 
     it("signs up, registers, adds a bank card, pays, opens a T-Union card, tops up, rides, clears, transfers, refunds, reports a phone lost", async () => {
       // ---- sign up with the code the cloud sent, and register a supported phone (小米9, mainland China)

@@ -22,13 +22,12 @@ import { TracingLink } from "../src/nfc/trace.js";
 import { transcriptToJson } from "../src/nfc/transcript.js";
 import { PRODUCTS } from "../src/transit/catalogue.js";
 import { DEVELOPMENT_KEY_SEED, IssuerKeyStore } from "../src/transit/keys.js";
-import { sqliteBackend, postgresBackend, TEST_PEPPER } from "./cloud-harness.js";
+import { bearer, sqliteBackend, postgresBackend, TEST_PEPPER } from "./cloud-harness.js";
 import {
   ALL_CARDS,
   CARDS,
   TEST_CVK,
   addCard,
-  bearer,
   makePaymentsCloud,
   posFor,
   startAdd,
