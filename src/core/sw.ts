@@ -2,6 +2,7 @@
  * ISO/IEC 7816-4 status words, with the PBOC e-purse (JR/T 0025) and GlobalPlatform additions the project
  * uses, each with its meaning in zh-CN and English.
  */
+import type { Bilingual } from "./text.js";
 
 export const SW = {
   OK: 0x9000,
@@ -53,12 +54,7 @@ export const SW = {
   MAC_NOT_AVAILABLE: 0x9406,
 } as const;
 
-export interface SwMeaning {
-  zh: string;
-  en: string;
-}
-
-const EXACT: Record<number, SwMeaning> = {
+const EXACT: Record<number, Bilingual> = {
   [SW.OK]: { zh: "成功", en: "success" },
   0x6200: { zh: "警告：非易失存储器状态未改变", en: "warning: non-volatile memory unchanged" },
   0x6281: { zh: "警告：返回的数据可能已损坏", en: "warning: part of returned data may be corrupted" },
@@ -117,7 +113,7 @@ const EXACT: Record<number, SwMeaning> = {
 };
 
 /** The meaning of a status word in zh-CN and English, including the parameterised 61XX, 63CX and 6CXX. */
-export function describeSw(sw: number): SwMeaning {
+export function describeSw(sw: number): Bilingual {
   const exact = EXACT[sw];
   if (exact) return exact;
   const hi = sw >> 8;

@@ -25,6 +25,7 @@ import {
 import { type Bytes, fromHex, readBcd, toHex } from "../core/bytes.js";
 import { type Result, err, ok } from "../core/result.js";
 import { plain } from "./buffers.js";
+import type { Bilingual } from "../core/text.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // Keys and raw operations
@@ -164,15 +165,11 @@ export interface PkiError {
 
 const fail = (code: PkiErrorCode, zh: string, en: string): Result<never, PkiError> => err({ code, zh, en });
 
-/** What a record is called in error messages. */
-interface Label {
-  zh: string;
-  en: string;
-}
-const ISSUER_CERT: Label = { zh: "发卡行公钥证书", en: "issuer public key certificate" };
-const ICC_CERT: Label = { zh: "IC卡公钥证书", en: "ICC public key certificate" };
-const SSAD: Label = { zh: "签名的静态应用数据", en: "signed static application data" };
-const SDAD: Label = { zh: "签名的动态应用数据", en: "signed dynamic application data" };
+/** What each record is called in error messages. */
+const ISSUER_CERT: Bilingual = { zh: "发卡行公钥证书", en: "issuer public key certificate" };
+const ICC_CERT: Bilingual = { zh: "IC卡公钥证书", en: "ICC public key certificate" };
+const SSAD: Bilingual = { zh: "签名的静态应用数据", en: "signed static application data" };
+const SDAD: Bilingual = { zh: "签名的动态应用数据", en: "signed dynamic application data" };
 
 /** Hash algorithm indicator 01 and public key algorithm indicator 01: the only ones EMV defines. */
 const SHA1 = 0x01;
@@ -188,7 +185,12 @@ const sha1 = (...parts: Bytes[]): Bytes => {
 };
 
 /** RSA-recovers a record and checks what every EMV format shares: length, header, format, trailer, algorithm. */
-function recover(signer: RsaPublicKey, record: Bytes, format: number, name: Label): Result<Bytes, PkiError> {
+function recover(
+  signer: RsaPublicKey,
+  record: Bytes,
+  format: number,
+  name: Bilingual,
+): Result<Bytes, PkiError> {
   const n = signer.modulus.length;
   if (record.length !== n) {
     return fail(
@@ -211,7 +213,7 @@ function recover(signer: RsaPublicKey, record: Bytes, format: number, name: Labe
   return ok(x);
 }
 
-function checkHash(x: Bytes, extra: Bytes[], name: Label): Result<true, PkiError> {
+function checkHash(x: Bytes, extra: Bytes[], name: Bilingual): Result<true, PkiError> {
   const n = x.length;
   const h = sha1(x.subarray(1, n - 21), ...extra);
   for (let i = 0; i < 20; i++) {
@@ -221,7 +223,7 @@ function checkHash(x: Bytes, extra: Bytes[], name: Label): Result<true, PkiError
   return ok(true);
 }
 
-function checkAlgorithms(hashAlg: number, keyAlg: number | null, name: Label): Result<true, PkiError> {
+function checkAlgorithms(hashAlg: number, keyAlg: number | null, name: Bilingual): Result<true, PkiError> {
   if (hashAlg !== SHA1)
     return fail(
       "hash-algorithm",
@@ -244,7 +246,7 @@ function publicKeyFrom(
   keyLength: number,
   remainder: Bytes,
   exponent: Bytes,
-  name: Label,
+  name: Bilingual,
 ): Result<RsaPublicKey, PkiError> {
   if (exponent.length === 0 || exponent.length > 3) {
     return fail(

@@ -12,20 +12,16 @@ import { type Bytes, readAscii, readUintBE, toHex } from "../core/bytes.js";
 import { type CommandApdu, parseCommand } from "../core/apdu.js";
 import { type DolEntry, parseDol, splitDolData } from "../core/dol.js";
 import { formatYuan } from "../core/money.js";
-import { type SwMeaning, describeSw } from "../core/sw.js";
+import { describeSw } from "../core/sw.js";
+import type { Bilingual } from "../core/text.js";
 import { tagFormat, tagName } from "../core/tags.js";
 import { type Tlv, findTag, parseTlv, tagHex } from "../core/tlv.js";
 import type { TranscriptEntry } from "./transcript.js";
 
 export type Lang = "zh" | "en";
 
-export interface Label {
-  en: string;
-  zh: string;
-}
-
 export interface DecodedField {
-  label: Label;
+  label: Bilingual;
   value: string;
 }
 
@@ -42,7 +38,7 @@ export interface DecodedTlv {
 }
 
 export interface DecodedCommand {
-  name: Label;
+  name: Bilingual;
   /** The command hex, with secret data replaced (see the module comment). */
   hex: string;
   cla: number;
@@ -60,7 +56,7 @@ export interface DecodedCommand {
 export interface DecodedResponse {
   /** Status word as 4 hex digits; absent when the response is shorter than 2 bytes. */
   sw?: string;
-  meaning?: SwMeaning;
+  meaning?: Bilingual;
   /** Data length, without the SW. */
   length: number;
   /** Data hex when it is shown raw (not for TLV, fields or secrets). */
@@ -76,8 +72,8 @@ export interface DecodedExchange {
   us?: number;
 }
 
-const L = (en: string, zh: string): Label => ({ en, zh });
-const F = (label: Label, value: string): DecodedField => ({ label, value });
+const L = (en: string, zh: string): Bilingual => ({ en, zh });
+const F = (label: Bilingual, value: string): DecodedField => ({ label, value });
 const hex2 = (n: number) => n.toString(16).toUpperCase().padStart(2, "0");
 
 // ----------------------------------------------------------------------------------------------- masking
@@ -179,7 +175,7 @@ type ResponseKind =
   | "secret";
 
 interface CommandInfo {
-  name: Label;
+  name: Bilingual;
   fields: DecodedField[];
   responseKind: ResponseKind;
   /** The command data must not be shown (keys, PINs, personalisation data). */
@@ -295,7 +291,7 @@ function generateAcInfo(c: CommandApdu): CommandInfo {
 }
 
 function ePurseInit(c: CommandApdu): CommandInfo {
-  const names: Record<number, Label> = {
+  const names: Record<number, Bilingual> = {
     0x00: L("INITIALIZE FOR LOAD", "圈存初始化"),
     0x01: L("INITIALIZE FOR PURCHASE", "消费初始化"),
     0x03: L("INITIALIZE FOR CAPP PURCHASE", "复合消费初始化"),
@@ -333,7 +329,7 @@ const PCSC_GET_DATA: Record<number, string> = { 0x00: "UID", 0x01: "ATS", 0x02: 
 function commandInfo(c: CommandApdu, pdol: DolEntry[] | undefined): CommandInfo {
   const proprietary = (c.cla & 0x80) !== 0;
   const plain = (
-    name: Label,
+    name: Bilingual,
     responseKind: ResponseKind = "tlv",
     fields: DecodedField[] = [],
   ): CommandInfo => ({
@@ -555,7 +551,7 @@ function dgiSummary(d: Bytes): string {
 // ------------------------------------------------------------------------------------------- responses
 
 function responseFields(kind: ResponseKind, d: Bytes): DecodedField[] | undefined {
-  const part = (label: Label, from: number, to: number) => F(label, toHex(d.subarray(from, to)));
+  const part = (label: Bilingual, from: number, to: number) => F(label, toHex(d.subarray(from, to)));
   switch (kind) {
     case "balance":
       return d.length === 4 ? [F(L("balance", "余额"), amount(d))] : undefined;
@@ -706,8 +702,8 @@ export function decodeTranscript(apdus: readonly TranscriptEntry[]): DecodedExch
 
 // ------------------------------------------------------------------------------------------------ text
 
-const label = (l: Label, lang: Lang) => (lang === "zh" ? `${l.zh}` : l.en);
-const name = (l: Label, lang: Lang) => (lang === "zh" ? `${l.zh} ${l.en}` : l.en);
+const label = (l: Bilingual, lang: Lang) => (lang === "zh" ? `${l.zh}` : l.en);
+const name = (l: Bilingual, lang: Lang) => (lang === "zh" ? `${l.zh} ${l.en}` : l.en);
 
 function tlvLines(nodes: DecodedTlv[], indent: string, out: string[]): void {
   for (const n of nodes) {

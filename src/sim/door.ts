@@ -19,7 +19,7 @@ import { isDefaultKey } from "../mifare/keys.js";
 import { readCard } from "../mifare/reader.js";
 import { MemoryFrameLink } from "../nfc/frame.js";
 import { BadInputError } from "./errors.js";
-import type { Words } from "./frames.js";
+import type { Bilingual } from "../core/text.js";
 import { type FrameTimeline, frameTimeline } from "./timeline.js";
 
 export interface DoorInspection {
@@ -81,7 +81,7 @@ export function inspectDump(bytes: Bytes, fileName?: string): DoorInspection {
 export const SAMPLE_FOBS = ["blank", "encrypted"] as const;
 export type SampleFob = (typeof SAMPLE_FOBS)[number];
 
-const SAMPLE_NAMES: Record<SampleFob, Words> = {
+const SAMPLE_NAMES: Record<SampleFob, Bilingual> = {
   blank: { zh: "出厂状态门禁扣（全部默认密钥）", en: "Factory-state key fob (default keys)" },
   encrypted: { zh: "加密门禁卡（扇区 3 使用站点密钥）", en: "Encrypted access card (site key on sector 3)" },
 };
@@ -106,7 +106,7 @@ function sampleCard(sample: SampleFob, uid: Bytes): MifareCard {
 
 export interface ReaderRead {
   sample: SampleFob;
-  name: Words;
+  name: Bilingual;
   fileName: string;
   /** The dump as read (Flipper .nfc), base64: what could not be read stays unknown. */
   dump: string;

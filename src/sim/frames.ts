@@ -5,12 +5,8 @@
  * air; they are named by their place in the exchange and their length. Never throws.
  */
 import { toHex } from "../core/bytes.js";
+import type { Bilingual } from "../core/text.js";
 import { type Frame, type FrameTraceEntry, formatFrame } from "../nfc/frame.js";
-
-export interface Words {
-  zh: string;
-  en: string;
-}
 
 export interface DecodedFrame {
   index: number;
@@ -19,11 +15,11 @@ export interface DecodedFrame {
   hex: string;
   /** Bits on the air without start, parity and end bits. */
   bits: number;
-  name: Words;
+  name: Bilingual;
   encrypted: boolean;
 }
 
-const W = (zh: string, en: string): Words => ({ zh, en });
+const W = (zh: string, en: string): Bilingual => ({ zh, en });
 const CASCADE: Record<number, number> = { 0x93: 1, 0x95: 2, 0x97: 3 };
 const CLASSIC: Record<number, [string, string]> = {
   0x30: ["读块", "READ"],
@@ -63,7 +59,7 @@ function nameReaderFrame(
   f: Frame,
   encrypted: boolean,
   expect: Expect,
-): { name: Words; expect: Expect; encrypted: boolean; cascade?: number; endsCrypto?: boolean } {
+): { name: Bilingual; expect: Expect; encrypted: boolean; cascade?: number; endsCrypto?: boolean } {
   const d = f.data;
   if (f.bits === 7) {
     if (d[0] === 0x26)
@@ -114,7 +110,7 @@ function nameCardFrame(
   expect: Expect,
   cascade: number,
   encrypted: boolean,
-): { name: Words; next: Expect; encrypted: boolean; startsCrypto?: boolean } {
+): { name: Bilingual; next: Expect; encrypted: boolean; startsCrypto?: boolean } {
   const d = f.data;
   if (f.bits === 4)
     return encrypted

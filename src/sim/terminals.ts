@@ -51,7 +51,7 @@ import {
 import { EXAMPLE_OPERATOR } from "../transit/sandbox.js";
 import { station as findStation } from "../transit/terminal/fares.js";
 import { DOOR_SITE } from "./door.js";
-import type { Words } from "./frames.js";
+import type { Bilingual } from "../core/text.js";
 import type { SimStore } from "./store.js";
 import { type ApduTimeline, type FrameTimeline, apduTimeline, frameTimeline } from "./timeline.js";
 
@@ -78,14 +78,14 @@ export interface ClearingOutcome {
   cleared?: number;
   duplicates?: number;
   rejected?: number;
-  message: Words;
+  message: Bilingual;
 }
 
 export interface TapResult {
-  terminal: { kind: TerminalSpec["kind"]; id: string; name: Words };
+  terminal: { kind: TerminalSpec["kind"]; id: string; name: Bilingual };
   ok: boolean;
   code: string;
-  message: Words;
+  message: Bilingual;
   /** What the terminal decided, per kind (amounts in fen). */
   details: Record<string, unknown>;
   timeline: ApduTimeline | FrameTimeline;
@@ -229,7 +229,7 @@ async function upload(log: GateLog, deps: TerminalDeps): Promise<ClearingOutcome
       cleared?: number;
       duplicates?: number;
       rejected?: unknown[];
-      message?: Words;
+      message?: Bilingual;
     };
     if (!res.ok)
       return {
@@ -251,11 +251,11 @@ async function upload(log: GateLog, deps: TerminalDeps): Promise<ClearingOutcome
   }
 }
 
-function stationName(code: string): Words {
+function stationName(code: string): Bilingual {
   return findStation(EXAMPLE_FARES, code)?.name ?? { zh: code, en: code };
 }
 
-function transitWords(r: TapOutcome, spec: TerminalSpec): Words {
+function transitWords(r: TapOutcome, spec: TerminalSpec): Bilingual {
   if (!r.ok) return r.message;
   const fare = formatCny(r.amount);
   const left = formatCny(r.balanceAfter);
@@ -291,7 +291,7 @@ async function transitTap(
     clock,
   };
   let id: string;
-  let name: Words;
+  let name: Bilingual;
   let log: GateLog;
   let terminal: MetroGate | BusValidator;
   if (spec.kind === "gate") {

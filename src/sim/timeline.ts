@@ -12,24 +12,25 @@ import { type DecodedTlv, TraceDecoder } from "../nfc/decode.js";
 import type { FrameTraceEntry } from "../nfc/frame.js";
 import type { Activation } from "../nfc/link.js";
 import type { TraceRecord } from "../nfc/trace.js";
-import { type DecodedFrame, type Words, decodeFrames } from "./frames.js";
+import type { Bilingual } from "../core/text.js";
+import { type DecodedFrame, decodeFrames } from "./frames.js";
 
 export interface ApduStep {
   index: number;
   command: {
-    name: Words;
+    name: Bilingual;
     /** Masked where it carries a PAN or a secret. */
     hex: string;
-    fields: { label: Words; value: string }[];
+    fields: { label: Bilingual; value: string }[];
     tlv?: DecodedTlv[];
   };
   response: {
     sw: string | null;
-    meaning: Words | null;
+    meaning: Bilingual | null;
     /** Data bytes, without the status word. */
     length: number;
     hex?: string;
-    fields?: { label: Words; value: string }[];
+    fields?: { label: Bilingual; value: string }[];
     tlv?: DecodedTlv[];
   };
   /** The card's (the SE's) processing time for this exchange, µs. */

@@ -11,7 +11,7 @@ import type { Fen } from "../core/money.js";
 import { type Result, err, ok } from "../core/result.js";
 import { TapwalletError } from "../core/errors.js";
 import type { CityScheme } from "./cities.js";
-import type { Bilingual } from "./text.js";
+import type { Bilingual } from "../core/text.js";
 
 /** The card layouts the e-purse engine and the reader know (one profile and one parser each). */
 export type TransitSystem =

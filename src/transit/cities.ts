@@ -12,7 +12,7 @@
  * Only the cities the project names (products, gates, tests) and the reference's examples are listed;
  * an unknown code reads as "unknown" rather than failing.
  */
-import type { Bilingual } from "./text.js";
+import type { Bilingual } from "../core/text.js";
 
 export type CityScheme = "mohurd" | "gbt13497";
 

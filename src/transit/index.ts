@@ -3,7 +3,7 @@
  * side and the issuer's host functions.
  */
 export * from "./catalogue.js";
-export type { Bilingual } from "./text.js";
+export type { Bilingual } from "../core/text.js";
 export { TxType, type EpurseAlgorithm, type MasterKeys } from "./epurse-crypto.js";
 export { DEVELOPMENT_KEY_SEED, IssuerKeyStore, groupFactorOf, keyDomainOf } from "./keys.js";
 export {

@@ -29,7 +29,7 @@ import {
   isTUnionProduct,
 } from "./catalogue.js";
 import type { IssuedCard } from "./issuer.js";
-import type { Bilingual } from "./text.js";
+import type { Bilingual } from "../core/text.js";
 
 export const EPURSE_PACKAGE_ID = "transit.epurse";
 

@@ -2,7 +2,7 @@
 import { formatCny } from "../../core/money.js";
 import { type TransitSystem, getProduct } from "../catalogue.js";
 import type { TripRecord } from "../records.js";
-import type { Bilingual } from "../text.js";
+import type { Bilingual } from "../../core/text.js";
 import type { TransitCardReading } from "./reader.js";
 
 const SYSTEM_NAMES: Readonly<Record<TransitSystem, Bilingual>> = {

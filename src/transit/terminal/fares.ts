@@ -3,7 +3,7 @@
  * an entry older than the longest trip allowed. Bus fares are flat.
  */
 import type { Fen } from "../../core/money.js";
-import type { Bilingual } from "../text.js";
+import type { Bilingual } from "../../core/text.js";
 
 export interface Station {
   /** Line and station, 4 hex digits (LLSS), as written into compound and trip records. */

@@ -16,7 +16,7 @@ import { CardGoneError, type Link } from "../../nfc/link.js";
 import type { TransitSystem } from "../catalogue.js";
 import type { PsamClient } from "../psam.js";
 import { TripKind, TripMode, chinaIso, encodeTripRecord } from "../records.js";
-import type { Bilingual } from "../text.js";
+import type { Bilingual } from "../../core/text.js";
 import { type OpenedCard, openCard, readBalance } from "./access.js";
 import type { Blacklist } from "./blacklist.js";
 import { CardChannel } from "./channel.js";
