@@ -1,6 +1,6 @@
 /**
  * What a simulated tap shows: each exchange decoded (src/nfc/decode.ts for APDUs — PANs masked, secrets
- * hidden — and frames.ts for MIFARE frames), how long the software took, and the ISO/IEC 14443 air-time lower
+ * hidden — and src/mifare/frame-names.ts for MIFARE frames), how long the software took, and the ISO/IEC 14443 air-time lower
  * bound of the same exchanges (src/nfc/airtime.ts at 106 and 848 kbit/s with the activation; frames at
  * 106 kbit/s by src/mifare/airtime.ts). The difference between the two is the point: a phone's SE answers in
  * microseconds, the air takes milliseconds.
@@ -13,7 +13,7 @@ import type { FrameTraceEntry } from "../nfc/frame.js";
 import type { Activation } from "../nfc/link.js";
 import type { TraceRecord } from "../nfc/trace.js";
 import type { Bilingual } from "../core/text.js";
-import { type DecodedFrame, decodeFrames } from "./frames.js";
+import { type DecodedFrame, decodeFrames } from "../mifare/frame-names.js";
 
 export interface ApduStep {
   index: number;

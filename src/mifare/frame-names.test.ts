@@ -1,33 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { fromHex } from "../core/bytes.js";
-import { systemClock } from "../core/clock.js";
-import { blankCard } from "../mifare/card.js";
-import { DoorReader } from "../mifare/door-reader.js";
-import { EmulatedClassic } from "../mifare/emulator.js";
-import { DEFAULT_TRANSPORT_KEY } from "../mifare/card.js";
-import { MemoryFrameLink, type Frame, type FrameTraceEntry, plainFrame, shortFrame } from "../nfc/frame.js";
-import { decodeFrames } from "./frames.js";
-import { frameTimeline } from "./timeline.js";
-
-async function doorTrace(mode: "uid" | "sector", uid: string): Promise<FrameTraceEntry[]> {
-  const card = new EmulatedClassic(blankCard({ type: "1k", uid: fromHex(uid) }));
-  const link = new MemoryFrameLink(card, { trace: true });
-  const reader = new DoorReader(
-    mode === "uid"
-      ? { mode: "uid", whitelist: [fromHex(uid)] }
-      : {
-          mode: "sector",
-          block: 4,
-          keyType: "A",
-          key: DEFAULT_TRANSPORT_KEY,
-          credentials: [new Uint8Array(16)],
-        },
-    systemClock,
-  );
-  expect((await reader.tap(link)).granted).toBe(true);
-  return link.trace;
-}
+import { type Frame, plainFrame, shortFrame } from "../nfc/frame.js";
+import { decodeFrames } from "./frame-names.js";
+import { doorOpenTrace as doorTrace } from "./testing/door-card.js";
 
 describe("MIFARE frames in words", () => {
   it("names a UID-whitelist door open, frame by frame (4- and 7-byte UIDs)", async () => {
@@ -63,15 +38,6 @@ describe("MIFARE frames in words", () => {
     // Encrypted parity shows as `!` marks, as proxmark3 prints it, somewhere after the authentication.
     expect(frames.slice(auth + 2).some((f) => f.hex.includes("!"))).toBe(true);
     for (const f of frames) expect(f.name.zh.length).toBeGreaterThan(0);
-  });
-
-  it("gives the air time of the frames (a UID open is a few milliseconds at 106 kbit/s)", async () => {
-    const t = frameTimeline(await doorTrace("uid", "5A17E3C0"));
-    expect(t.air).toHaveLength(1);
-    expect(t.air[0]!.bitRate).toBe(106);
-    expect(t.air[0]!.frames).toBe(7);
-    expect(t.air[0]!.totalUs).toBeGreaterThan(2000);
-    expect(t.air[0]!.totalUs).toBeLessThan(4000);
   });
 
   it("never throws on any trace, and names every frame", () => {
