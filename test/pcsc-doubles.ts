@@ -14,6 +14,7 @@ import { type Activation, CardGoneError, type ContactlessCard, type Link } from 
 import type { VirtualIcc } from "../src/nfc/vpcd-icc.js";
 import type { NativePcsc, NativeReader } from "../src/nfc/pcsc-native.js";
 import { FrameDecoder, encodeFrame } from "../src/nfc/vpcd-protocol.js";
+import { PPSE_NAME } from "../src/se/gp.js";
 import type { MifareClassicVariant } from "../src/nfc/pcsc-atr.js";
 import {
   MIFARE_BLOCK_SIZE,
@@ -25,7 +26,6 @@ import {
   mifareSectorOf,
 } from "../src/nfc/pcsc-storage.js";
 
-const PPSE_NAME = ascii("2PAY.SYS.DDF01");
 export const TEST_AID = fromHex("A000000333010101");
 /** SELECT 2PAY.SYS.DDF01 with Le 00. */
 export const SELECT_PPSE = concat(

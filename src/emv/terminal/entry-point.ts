@@ -15,8 +15,7 @@ import { CardIo } from "./card-io.js";
 import { type AidParameters, type TerminalConfig, ifdSerialBytes } from "./config.js";
 import { runKernelC7 } from "./kernel-c7.js";
 import { type KernelOutcome, R, type Reason } from "./outcome.js";
-
-const PPSE_NAME = ascii("2PAY.SYS.DDF01");
+import { PPSE_NAME } from "../../se/gp.js";
 
 export interface TransactionInput {
   amount: Fen;
