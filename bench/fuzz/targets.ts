@@ -34,6 +34,7 @@ import {
   Driver,
   STATE_PREFIXES,
   cardArb,
+  driveChecked,
   frameArb,
   invariants,
   stepArb,
@@ -267,17 +268,8 @@ const mifareSequences: FuzzTarget = {
         fc.array(stepArb, { minLength: 2, maxLength: 16, size: "max" }),
         fc.integer(),
         (card, steps, seed) => {
-          let nonce = seed >>> 0;
-          const changes: (typeof card)[] = [];
-          const e = new EmulatedClassic(card, {
-            nonce: () => (nonce = (nonce * 1103515245 + 12345) >>> 0),
-            onChange: (c) => changes.push(c),
-          });
-          e.fieldOn();
-          const d = new Driver(e, card);
-          for (const s of steps) d.step(s);
+          driveChecked(card, steps, seed);
           n.add(steps.length);
-          for (const c of changes) invariants(card, c);
         },
       ),
       inputs: n.get,

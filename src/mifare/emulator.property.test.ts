@@ -8,7 +8,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EmulatedClassic } from "./emulator.js";
 import type { MifareCard } from "./card.js";
-import { Driver, STATE_PREFIXES, cardArb, frameArb, invariants, stepArb } from "./testing/fuzz.js";
+import {
+  Driver,
+  STATE_PREFIXES,
+  cardArb,
+  driveChecked,
+  frameArb,
+  invariants,
+  stepArb,
+} from "./testing/fuzz.js";
 
 describe("the emulated card's frame handler never fails, whatever the reader sends", () => {
   it("sequences of reader steps across every state (30,000 cases)", () => {
@@ -17,18 +25,7 @@ describe("the emulated card's frame handler never fails, whatever the reader sen
         cardArb,
         fc.array(stepArb, { minLength: 2, maxLength: 16, size: "max" }),
         fc.integer(),
-        (card, steps, seed) => {
-          let nonce = seed >>> 0;
-          const changes: MifareCard[] = [];
-          const e = new EmulatedClassic(card, {
-            nonce: () => (nonce = (nonce * 1103515245 + 12345) >>> 0),
-            onChange: (c) => changes.push(c),
-          });
-          e.fieldOn();
-          const d = new Driver(e, card);
-          for (const s of steps) d.step(s);
-          for (const c of changes) invariants(card, c);
-        },
+        (card, steps, seed) => driveChecked(card, steps, seed),
       ),
       { numRuns: 30_000 },
     );

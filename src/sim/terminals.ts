@@ -405,6 +405,29 @@ async function doorTap(
       ? { zh: "门禁读卡器（卡号白名单）", en: "Door reader (UID whitelist)" }
       : { zh: "门禁读卡器（扇区数据）", en: "Door reader (sector data)" };
   const started = performance.now();
+  // Every door tap answers the same way: what happened, what the reader knows, the frames and their timing.
+  const result = (
+    ok: boolean,
+    code: string,
+    message: Bilingual,
+    uid: string | null,
+    softwareMs: number,
+  ): TapResult => ({
+    terminal: { kind: "door", id, name },
+    ok,
+    code,
+    message,
+    details: {
+      mode: spec.mode,
+      uid,
+      enrolled: { uids: enrolled.uids.length, credentials: enrolled.credentials.length },
+    },
+    timeline: frameTimeline(link.trace),
+    softwareMs,
+    onlineMs: null,
+    clearing: null,
+    at: deps.clock.now().toISOString(),
+  });
   if (spec.enrol) {
     // The installer's console: read what this reader will check, and add it to the list.
     const reader = new ClassicReader(link);
@@ -430,11 +453,10 @@ async function doorTap(
       if (!list.includes(hex)) list.push(hex);
       deps.store.writeTerminalFile(enrolmentFile(accountId), enrolled);
     }
-    return {
-      terminal: { kind: "door", id, name },
-      ok: value !== null,
-      code: value ? "enrolled" : uid ? "read_failed" : "no_card",
-      message: value
+    return result(
+      value !== null,
+      value ? "enrolled" : uid ? "read_failed" : "no_card",
+      value
         ? { zh: `已登记门卡 ${uid}`, en: `Card ${uid} enrolled` }
         : uid
           ? { zh: "无法读取凭证块", en: "could not read the credential block" }
@@ -442,17 +464,9 @@ async function doorTap(
               zh: "未检测到门卡（没有启用的门卡，或手机已锁屏）",
               en: "no card answered (no active door card, or the phone is locked)",
             },
-      details: {
-        mode: spec.mode,
-        uid,
-        enrolled: { uids: enrolled.uids.length, credentials: enrolled.credentials.length },
-      },
-      timeline: frameTimeline(link.trace),
+      uid,
       softwareMs,
-      onlineMs: null,
-      clearing: null,
-      at: deps.clock.now().toISOString(),
-    };
+    );
   }
   const reader = new DoorReader(
     spec.mode === "uid"
@@ -462,25 +476,15 @@ async function doorTap(
     { id },
   );
   const d = await reader.tap(link);
-  const softwareMs = performance.now() - started;
-  return {
-    terminal: { kind: "door", id, name },
-    ok: d.granted,
-    code: d.outcome,
-    message: d.granted
+  return result(
+    d.granted,
+    d.outcome,
+    d.granted
       ? { zh: "门已打开", en: "Door opened" }
       : { zh: `门未打开：${d.zh}`, en: `Door stays shut: ${d.en}` },
-    details: {
-      mode: spec.mode,
-      uid: d.uid,
-      enrolled: { uids: enrolled.uids.length, credentials: enrolled.credentials.length },
-    },
-    timeline: frameTimeline(link.trace),
-    softwareMs,
-    onlineMs: null,
-    clearing: null,
-    at: deps.clock.now().toISOString(),
-  };
+    d.uid,
+    performance.now() - started,
+  );
 }
 
 /** One tap of `phone` at the terminal `spec` describes. */

@@ -12,7 +12,7 @@ import { decryptFrame, decryptNibble, encryptFrame, readerAnswer, readerVerifyCa
 import { bcc, cuidOf } from "../block0.js";
 import { type MifareCard, blankCard, blockData, setBlock } from "../card.js";
 import type { Crypto1 } from "../crypto1.js";
-import type { EmulatedClassic } from "../emulator.js";
+import { EmulatedClassic } from "../emulator.js";
 import {
   type CardType,
   blockCount,
@@ -260,6 +260,23 @@ export class Driver {
       this.send(plainFrame(withCrcA(Uint8Array.of(sel, 0x70, ...cl, bcc(cl)))));
     });
   }
+}
+
+/**
+ * Runs reader `steps` against a fresh emulation of `card` (its nonces drawn from `seed`) and checks every
+ * change the card reports with `invariants`. Throws on the first failure.
+ */
+export function driveChecked(card: MifareCard, steps: readonly Step[], seed: number): void {
+  let nonce = seed >>> 0;
+  const changes: MifareCard[] = [];
+  const e = new EmulatedClassic(card, {
+    nonce: () => (nonce = (nonce * 1103515245 + 12345) >>> 0),
+    onChange: (c) => changes.push(c),
+  });
+  e.fieldOn();
+  const d = new Driver(e, card);
+  for (const s of steps) d.step(s);
+  for (const c of changes) invariants(card, c);
 }
 
 /** What every change the card reports must keep: its size, block 0, decodable access bits. Throws if not. */
