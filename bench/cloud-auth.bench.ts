@@ -33,7 +33,7 @@ import {
 import type { TestCard } from "../src/cloud/issuer/test-cards.js";
 import { PG_UNREACHABLE, PG_URL, inTransaction } from "./pg.js";
 import type { Figure } from "./report.js";
-import { fmt, summarise, table, type Timing } from "./stats.js";
+import { type Rate, drive, fmt, summarise, table } from "./stats.js";
 
 const CLIENTS = 32;
 const TOKENS = 64;
@@ -48,37 +48,11 @@ const BANKS: [string, TestCard["bank"]][] = [
   ["621661", "BOC"],
 ];
 
-interface Run {
-  timing: Timing;
-  perSecond: number;
+interface Run extends Rate {
   approved: number;
 }
 
 /** Runs `jobs` from `clients` concurrent loops (client c takes jobs c, c + clients, …); times each job. */
-async function drive<T>(
-  clients: number,
-  jobs: T[],
-  op: (job: T, index: number) => Promise<boolean>,
-): Promise<Run> {
-  const times: number[] = [];
-  let approved = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async (_, c) => {
-      for (let i = c; i < jobs.length; i += clients) {
-        const t = performance.now();
-        if (await op(jobs[i]!, i)) approved++;
-        times.push((performance.now() - t) * 1000);
-      }
-    }),
-  );
-  return {
-    timing: summarise(times),
-    perSecond: jobs.length / ((performance.now() - start) / 1000),
-    approved,
-  };
-}
-
 interface World {
   cloud: PaymentsCloud;
   tokens: {
@@ -160,15 +134,17 @@ async function setUp(backend: Backend): Promise<World> {
 }
 
 async function endpointRun(w: World, requests: AuthorisationRequest[]): Promise<Run> {
-  return drive(CLIENTS, requests, async (req) => {
+  let approved = 0;
+  const rate = await drive(CLIENTS, requests.length, async (i) => {
     const r = await w.cloud.app.inject({
       method: "POST",
       url: "/api/v1/issuer/authorisations",
       headers: { "x-api-key": w.cloud.acquirerKey },
-      payload: req as unknown as Record<string, unknown>,
+      payload: requests[i] as unknown as Record<string, unknown>,
     });
-    return r.statusCode === 200 && (r.json() as { responseCode: string }).responseCode === "00";
+    if (r.statusCode === 200 && (r.json() as { responseCode: string }).responseCode === "00") approved++;
   });
+  return { ...rate, approved };
 }
 
 /** The rows one approved authorisation writes, as parameters for the raw statements. */
@@ -258,10 +234,9 @@ async function postgresRaw(schema: string, w: World, tag: string, total: number)
     string
   >;
   try {
-    const jobs = Array.from({ length: total }, (_, i) => i);
-    return await drive(CLIENTS, jobs, async (i) => {
+    const rate = await drive(CLIENTS, total, async (i) => {
       const r = rawRows(w, tag, i);
-      return inTransaction(pool, async (c) => {
+      await inTransaction(pool, async (c) => {
         await c.query(q.request, [r.key, r.key, r.now]);
         await c.query(q.token, ["[1,2,3]", r.amount, r.t.token]);
         await c.query(q.funds, [r.amount, r.t.fundingRef]);
@@ -284,9 +259,9 @@ async function postgresRaw(schema: string, w: World, tag: string, total: number)
         await c.query(q.tx, [r.key, r.t.cardId, r.t.accountId, r.t.deviceId, r.amount, r.key, r.key, r.now]);
         const seq = await c.query<{ last_seq: number }>(q.counter, [r.t.accountId]);
         await c.query(q.event, [r.t.accountId, seq.rows[0]!.last_seq, r.payload, r.now]);
-        return true;
       });
     });
+    return { ...rate, approved: total };
   } finally {
     await pool.end();
   }

@@ -40,18 +40,13 @@ import {
 } from "../test/crash-harness.js";
 import { PG_UNREACHABLE, PG_URL, inTransaction, pgReachable } from "./pg.js";
 import type { Figure } from "./report.js";
-import { fmt, summarise, table, type Timing } from "./stats.js";
+import { type Rate, drive, fmt, summarise, table } from "./stats.js";
 
 const CLIENTS = 32;
 const TOPUPS = 2000;
 const WARMUP = 64;
 const AMOUNT = 1000;
 const PRODUCTS = ["tu-jingjinji", "shanghai", "shenzhen-tong", "wuhan-tong"];
-
-interface Run {
-  timing: Timing;
-  perSecond: number;
-}
 
 interface Client {
   client: CloudClient;
@@ -89,26 +84,6 @@ async function phones(store: Store, port: number): Promise<Client[]> {
   } finally {
     await db.close();
   }
-}
-
-/** Runs `total` operations from `clients` loops (operation i on client i % clients, in order); times each. */
-async function drive(
-  clients: number,
-  total: number,
-  op: (i: number, client: number) => Promise<void>,
-): Promise<Run> {
-  const times: number[] = [];
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async (_, client) => {
-      for (let i = client; i < total; i += clients) {
-        const t = performance.now();
-        await op(i, client);
-        times.push((performance.now() - t) * 1000);
-      }
-    }),
-  );
-  return { timing: summarise(times), perSecond: total / ((performance.now() - start) / 1000) };
 }
 
 /** One top-up, the phone's side of the protocol (src/device/transit.ts without its retries). */
@@ -226,7 +201,7 @@ function rawWrites(c: Client, tag: string, i: number, dollar: boolean): [string,
   ];
 }
 
-function sqliteRaw(file: string, clients: Client[], tag: string, total: number): Run {
+function sqliteRaw(file: string, clients: Client[], tag: string, total: number): Rate {
   const raw = new SqliteDatabase(file);
   raw.pragma("journal_mode = WAL");
   raw.pragma("synchronous = full");
@@ -251,7 +226,7 @@ function sqliteRaw(file: string, clients: Client[], tag: string, total: number):
   return { timing: summarise(times), perSecond: total / seconds };
 }
 
-async function postgresRaw(schema: string, clients: Client[], tag: string, total: number): Promise<Run> {
+async function postgresRaw(schema: string, clients: Client[], tag: string, total: number): Promise<Rate> {
   const pool = new pg.Pool({ connectionString: PG_URL, max: 10, options: `-c search_path=${schema}` });
   try {
     return await drive(clients.length, total, async (i, c) => {
@@ -274,7 +249,7 @@ export async function run(): Promise<Figure[]> {
   const targets: Store[] = [sqliteStore(), ...(pgReachable ? [postgresStore()] : [])];
   const rows: (string | number)[][] = [];
   const ratios: string[] = [];
-  const record = (backend: string, what: string, r: Run) =>
+  const record = (backend: string, what: string, r: Rate) =>
     rows.push([backend, what, fmt(r.perSecond, 0), fmt(r.timing.p50 / 1000, 1), fmt(r.timing.p99 / 1000, 1)]);
   try {
     for (const target of targets) {
@@ -282,7 +257,7 @@ export async function run(): Promise<Figure[]> {
       const port = await freePort();
       const clients = await phones(target, port);
       const server = await startServer(target, port);
-      let cloudRun: Run;
+      let cloudRun: Rate;
       try {
         await topUps(clients, "warm", WARMUP);
         cloudRun = await topUps(clients, "run", TOPUPS);

@@ -31,7 +31,7 @@ import { resolvePolicy } from "../src/cloud/policy.js";
 import { systemRng } from "../src/cloud/random.js";
 import { PG_UNREACHABLE, PG_URL, inTransaction, pgReachable } from "./pg.js";
 import type { Figure } from "./report.js";
-import { fmt, summarise, table, type Timing } from "./stats.js";
+import { type Rate, drive, fmt, summarise, table } from "./stats.js";
 
 const CLIENTS = 32;
 const POSTINGS = 3000;
@@ -39,34 +39,6 @@ const WARMUP = 200;
 const PRODUCTS = 4;
 const AMOUNT = 500;
 const FEE = 10;
-
-interface Run {
-  timing: Timing;
-  perSecond: number;
-}
-
-/** Runs `total` operations from `clients` concurrent loops; times each operation. */
-async function drive(
-  clients: number,
-  total: number,
-  op: (i: number, client: number) => Promise<void>,
-): Promise<Run> {
-  const times: number[] = [];
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async (_, client) => {
-      while (next < total) {
-        const i = next++;
-        const t = performance.now();
-        await op(i, client);
-        times.push((performance.now() - t) * 1000);
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  return { timing: summarise(times), perSecond: total / seconds };
-}
 
 async function setUp(db: CloudDb): Promise<Ledger> {
   await migrateToLatest(db, cloudModules);
@@ -104,14 +76,14 @@ function entriesFor(i: number, client: number) {
   ];
 }
 
-async function ledgerRun(ledger: Ledger, tag: string, total: number): Promise<Run> {
+async function ledgerRun(ledger: Ledger, tag: string, total: number): Promise<Rate> {
   return drive(CLIENTS, total, async (i, client) => {
     await ledger.post({ idempotencyKey: `${tag}-${i}`, kind: "bench.topup", entries: entriesFor(i, client) });
   });
 }
 
 /** The same rows through better-sqlite3 directly: one transaction per posting (SQLite runs them one at a time anyway). */
-function sqliteRaw(path: string, sync: "full" | "normal", tag: string, total: number): Run {
+function sqliteRaw(path: string, sync: "full" | "normal", tag: string, total: number): Rate {
   const raw = new SqliteDatabase(path);
   raw.pragma("journal_mode = WAL");
   raw.pragma(`synchronous = ${sync}`);
@@ -149,7 +121,7 @@ function sqliteRaw(path: string, sync: "full" | "normal", tag: string, total: nu
 }
 
 /** The same rows through a bare pg Pool (same size as the ledger's), with the same concurrency. */
-async function postgresRaw(schema: string, tag: string, total: number): Promise<Run> {
+async function postgresRaw(schema: string, tag: string, total: number): Promise<Rate> {
   const pool = new pg.Pool({ connectionString: PG_URL, max: 10, options: `-c search_path=${schema}` });
   try {
     return await drive(CLIENTS, total, async (i, client) => {
@@ -191,7 +163,7 @@ async function postgresRaw(schema: string, tag: string, total: number): Promise<
 
 export async function run(): Promise<Figure[]> {
   const figures: Figure[] = [];
-  const figure = (database: "sqlite" | "postgres", via: string, r: Run, raw: Run, ok: boolean) =>
+  const figure = (database: "sqlite" | "postgres", via: string, r: Rate, raw: Rate, ok: boolean) =>
     figures.push({
       kind: "rate",
       op: "ledger posting",
@@ -210,7 +182,7 @@ export async function run(): Promise<Figure[]> {
   );
   const rows: (string | number)[][] = [];
   const ratios: string[] = [];
-  const record = (backend: string, what: string, r: Run) =>
+  const record = (backend: string, what: string, r: Rate) =>
     rows.push([backend, what, fmt(r.perSecond, 0), fmt(r.timing.p50 / 1000, 2), fmt(r.timing.p99 / 1000, 2)]);
 
   // SQLite: a file, WAL, as `npm start` runs it; synchronous FULL (the default) and NORMAL.

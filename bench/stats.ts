@@ -38,6 +38,35 @@ export function throughput(fn: () => unknown, ms = 400, batch = 50): number {
   return (n * 1000) / (now - start);
 }
 
+/** Operations per second and the time of each. */
+export interface Rate {
+  timing: Timing;
+  perSecond: number;
+}
+
+/**
+ * Runs operations 0 … total − 1 from `clients` concurrent loops and times each: loop c runs c, c + clients, …
+ * in order, so the operations of one client (its phone, its card) never overlap.
+ */
+export async function drive(
+  clients: number,
+  total: number,
+  op: (i: number, client: number) => Promise<void>,
+): Promise<Rate> {
+  const times: number[] = [];
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      for (let i = client; i < total; i += clients) {
+        const t = performance.now();
+        await op(i, client);
+        times.push((performance.now() - t) * 1000);
+      }
+    }),
+  );
+  return { timing: summarise(times), perSecond: total / ((performance.now() - start) / 1000) };
+}
+
 export function summarise(microseconds: number[]): Timing {
   const s = [...microseconds].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
