@@ -4,7 +4,6 @@
  * authorisation endpoint, in-process and as a spawned command; the phone, listening on its server-sent
  * event stream, hears of each payment. On SQLite and PostgreSQL.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { signRequest } from "../src/protocol/request-signing.js";
 import { posCommand } from "../src/cli/commands/pos.js";
 import { FileStorage } from "../src/se/persistence.js";
+import { runCli } from "./cli-run.js";
 import { backends, bind, freshNonce, signIn } from "./cloud-harness.js";
 import {
   CARDS,
@@ -22,18 +22,6 @@ import {
   makePhone,
   sync,
 } from "./cloud-tsp-harness.js";
-
-/** Runs the CLI without blocking this process (whose server the command talks to). */
-function runCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("npx", ["tsx", "src/cli/main.ts", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 /** Reads the phone's event stream until `count` events of `type` arrived (or the time is up). */
 async function listen(cloud: PaymentsCloud, base: string, phone: TestPhone, type: string, count: number) {
@@ -130,7 +118,7 @@ for (const backend of backends) {
         "102",
         "--json",
       ]);
-      expect(spawned.status, spawned.stderr).toBe(0);
+      expect(spawned.code, spawned.stderr).toBe(0);
       expect(JSON.parse(spawned.stdout)).toMatchObject({
         status: "approved",
         issuer: { responseCode: "00" },

@@ -3,33 +3,10 @@
  * (`npx tsx src/cli/main.ts`) against a cloud on a local port. A refusal comes out in both languages with a
  * non-zero exit.
  */
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli as cli } from "./cli-run.js";
 import { sqliteBackend } from "./cloud-harness.js";
 import { type LiveCloud, removeStateDirs, startCloud, stateDir } from "./device-harness.js";
-
-const root = join(import.meta.dirname, "..");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn("npx", ["tsx", "src/cli/main.ts", ...args], {
-      cwd: root,
-      env: { ...process.env, TAPWALLET_SE_MASTER_KEY: "" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe("tapwallet phone transit commands, as separate processes", () => {
   let cloud: LiveCloud;

@@ -3,42 +3,16 @@
  * (`npx tsx src/cli/main.ts`) against a cloud listening on a local port, the code typed at the prompt.
  * Errors come out in both languages with a non-zero exit.
  */
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "./cli-run.js";
 import { sqliteBackend } from "./cloud-harness.js";
 import { type LiveCloud, removeStateDirs, startCloud, stateDir } from "./device-harness.js";
 
 const root = join(import.meta.dirname, "..");
+const cli = (args: string[], answer?: { prompt: RegExp; text: () => string }) =>
+  runCli(args, answer ? { answer } : {});
 const fixture = (name: string) => join(root, "test/fixtures/mifare", name);
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI; `answer` is typed at the first prompt matching `prompt`. */
-function cli(args: string[], answer?: { prompt: RegExp; text: () => string }): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn("npx", ["tsx", "src/cli/main.ts", ...args], {
-      cwd: root,
-      env: { ...process.env, TAPWALLET_SE_MASTER_KEY: "" },
-    });
-    let stdout = "";
-    let stderr = "";
-    let answered = false;
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-      if (answer && !answered && answer.prompt.test(stdout)) {
-        answered = true;
-        child.stdin.write(answer.text() + "\n");
-      }
-    });
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe("tapwallet phone and door, as separate processes", () => {
   let cloud: LiveCloud;

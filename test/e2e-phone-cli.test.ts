@@ -8,43 +8,16 @@
  * (Presenting the SE over PC/SC, `phone present --vpcd`, is tested in test/pcsc-cli.test.ts; the transit
  * subcommands in test/cloud-transit-cli.test.ts; door cards in test/device-cli.test.ts.)
  */
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "./cli-run.js";
 import { sqliteBackend } from "./cloud-harness.js";
 import { CARDS, cvn2Of, expiryOf } from "./cloud-tsp-harness.js";
 import { removeStateDirs, stateDir } from "./device-harness.js";
 import { type WalletCloud, startWalletCloud } from "./e2e-harness.js";
 
-const root = join(import.meta.dirname, "..");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI; `answer` is typed at the first prompt matching `prompt`. */
-function cli(args: string[], answer?: { prompt: RegExp; text: () => string }): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn("npx", ["tsx", "src/cli/main.ts", ...args], {
-      cwd: root,
-      env: { ...process.env, TAPWALLET_SE_MASTER_KEY: "", TRANSIT_ISSUER_KEY_SEED: "" },
-    });
-    let stdout = "";
-    let stderr = "";
-    let answered = false;
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-      if (answer && !answered && answer.prompt.test(stdout)) {
-        answered = true;
-        child.stdin.write(answer.text() + "\n");
-      }
-    });
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], answer?: { prompt: RegExp; text: () => string }) =>
+  runCli(args, { env: { TRANSIT_ISSUER_KEY_SEED: "" }, ...(answer ? { answer } : {}) });
 
 const ICBC = CARDS.icbc[0]!;
 const CCB = CARDS.ccbCredit;
