@@ -84,6 +84,24 @@ describe("tapwallet phone and door, as separate processes", () => {
     expect(model.stderr).toMatch(/不认识的机型.*unknown phone model/s);
   });
 
+  it("names phones as every terminal command does: --phone NAME, a bare --phone for the default one", async () => {
+    const env = { TAPWALLET_HOME: stateDir() };
+    const run = (args: string[]) => runCli(args, { env });
+    expect((await run(["phone", "init", "--model", "cepheus", "--name", "lobby"])).code).toBe(0);
+    const add = await run(["door", "add", fixture("blank-1k.bin"), "--local", "--phone", "lobby"]);
+    expect(add.code, add.stderr).toBe(0);
+    const open = await run(["door", "open", "--phone", "lobby"]);
+    expect(open.code, open.stderr).toBe(0);
+    expect(open.stdout).toContain("door opened");
+    // No name: the default phone, which this home does not have yet.
+    const none = await run(["door", "open", "--phone"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/这里没有虚拟手机.*phones\/default.*no virtual phone in .*phones\/default/);
+    const gate = await run(["gate", "--entry", "--station", "0101", "--phone", "lobby", "--json"]);
+    expect(gate.code).toBe(3); // a phone with no transit card: the gate refuses
+    expect(JSON.parse(gate.stdout)).toMatchObject({ ok: false });
+  });
+
   it("adds a door card locally, without a server, and opens the door with it", async () => {
     const local = ["--state", stateDir()];
     expect((await cli(["phone", "init", "--model", "cepheus", ...local])).code).toBe(0);

@@ -8,7 +8,6 @@
  * (Presenting the SE over PC/SC, `phone present --vpcd`, is tested in test/pcsc-cli.test.ts; the transit
  * subcommands in test/cloud-transit-cli.test.ts; door cards in test/device-cli.test.ts.)
  */
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./cli-run.js";
 import { sqliteBackend } from "./cloud-harness.js";
@@ -92,20 +91,16 @@ describe("tapwallet phone: sign in, bank cards, pay, transit, CDCVM, transaction
     expect(verified.code, verified.stderr).toBe(0);
     expect(verified.stdout).toContain("中国建设银行");
 
-    // The phone's SE in memory at our POS, online through the cloud's authorisation endpoint.
-    const pay = await cli([
-      "pos",
-      "--amount",
-      "12.34",
-      "--phone",
-      join(dir, "se.json"),
-      "--issuer-url",
-      cloud.url,
-      "--api-key",
-      cloud.acquirerKey,
-    ]);
+    // The phone in memory at our POS (named as every terminal names it), online through the cloud's issuer.
+    const pos = ["pos", "--amount", "12.34", "--issuer-url", cloud.url, "--api-key", cloud.acquirerKey];
+    const pay = await cli([...pos, ...state]);
     expect(pay.code, pay.stdout + pay.stderr).toBe(0);
     expect(pay.stdout).toContain("00");
+    // Locked, its bank cards do not answer the POS.
+    expect((await cli(["phone", "lock", ...state])).code).toBe(0);
+    const locked = await cli([...pos, ...state]);
+    expect(locked.code, locked.stdout + locked.stderr).toBe(3);
+    expect((await cli(["phone", "unlock", ...state])).code).toBe(0);
 
     // A T-Union card with its first top-up, and a top-up.
     const open = await cli(["phone", "open", "tu-jingjinji", "--top-up", "50", ...state]);

@@ -16,7 +16,6 @@ import { fromHex } from "../../core/bytes.js";
 import { type Clock, ManualClock, systemClock } from "../../core/clock.js";
 import { TapwalletError } from "../../core/errors.js";
 import { formatCny } from "../../core/money.js";
-import { VirtualPhone, phoneDir } from "../../device/index.js";
 import type { ContactlessCard, Link } from "../../nfc/link.js";
 import { MemoryLink } from "../../nfc/memory.js";
 import {
@@ -36,15 +35,18 @@ import { Blacklist } from "../../transit/terminal/blacklist.js";
 import { EXAMPLE_FARES, station } from "../../transit/terminal/fares.js";
 import { MetroGate, type TapOutcome } from "../../transit/terminal/gate.js";
 import { GateLog } from "../../transit/terminal/log.js";
+import {
+  type TerminalPhoneOptions,
+  phoneGiven,
+  terminalPhone,
+  terminalPhoneOptions,
+} from "../phone-select.js";
 
-export interface GateOptions {
+export interface GateOptions extends TerminalPhoneOptions {
   entry?: boolean;
   exit?: boolean;
   station: string;
   pcsc?: string | boolean;
-  /** `--phone [NAME]`: true for the default phone. */
-  phone?: string | boolean;
-  state?: string;
   image?: string;
   at?: string;
   timeout?: string;
@@ -136,10 +138,7 @@ async function cardFromFiles(o: GateOptions, clock: Clock): Promise<ContactlessC
       );
     return new ImageCard(image.value);
   }
-  const name = typeof o.phone === "string" ? o.phone : undefined;
-  return VirtualPhone.open(phoneDir({ ...(name ? { name } : {}), ...(o.state ? { state: o.state } : {}) }), {
-    clock,
-  }).isoDep;
+  return terminalPhone(o, { clock }).isoDep;
 }
 
 async function tapOnce(gate: MetroGate, link: Link): Promise<TapOutcome> {
@@ -162,7 +161,7 @@ export async function gateCommand(
 ): Promise<TapOutcome[]> {
   if (Boolean(o.entry) === Boolean(o.exit))
     throw usage("请指定 --entry 或 --exit 之一", "give one of --entry or --exit");
-  const sources = [o.pcsc, o.phone ?? o.state, o.image].filter((s) => s !== undefined);
+  const sources = [o.pcsc, phoneGiven(o) || undefined, o.image].filter((s) => s !== undefined);
   if (sources.length !== 1)
     throw usage(
       "请指定一个卡片来源：--pcsc [读卡器]、--phone [名称]（或 --state 目录）或 --image 文件",
@@ -196,7 +195,7 @@ export async function gateCommand(
 }
 
 export function register(program: Command): void {
-  program
+  const gate = program
     .command("gate")
     .description(
       "地铁闸机刷卡 / a metro gate taps a transit card (PC/SC reader, virtual phone or card image)",
@@ -210,9 +209,8 @@ export function register(program: Command): void {
     .option(
       "--pcsc [reader]",
       "PC/SC 读卡器（名称的一部分，默认第一个）/ a PC/SC reader (part of its name; default: the first)",
-    )
-    .option("--phone [name]", "虚拟手机 / a virtual phone (~/.tapwallet/phones/<name>, default: default)")
-    .option("--state <dir>", "虚拟手机状态目录 / a virtual phone's state directory")
+    );
+  terminalPhoneOptions(gate)
     .option("--image <file>", "卡片镜像 JSON / a card image")
     .option("--at <datetime>", "闸机时间 / the gate's date-time (ISO 8601)")
     .option(

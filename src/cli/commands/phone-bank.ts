@@ -29,22 +29,8 @@ import {
   startBankCard,
   updateBankCard,
 } from "../../device/bank-cards.js";
-import { type VirtualPhone, Wallet } from "../../device/index.js";
-
-export interface BankCliHooks {
-  /** Adds the `--name`/`--state` options every phone subcommand takes. */
-  selector(c: Command): Command;
-  open(sel: { name?: string; state?: string }): VirtualPhone;
-}
-
-interface Selector {
-  name?: string;
-  state?: string;
-}
-
-const out = (s: string): void => {
-  process.stdout.write(s.endsWith("\n") ? s : s + "\n");
-};
+import { Wallet } from "../../device/index.js";
+import { type PhoneSelector, openPhone, out, phoneSelectorOptions } from "../phone-select.js";
 
 const statusText: Record<BankCardInfo["status"], string> = {
   pending: "写入中 / pending",
@@ -121,85 +107,79 @@ async function verify(wallet: Wallet, enrolmentId: string, code: string): Promis
   return `已添加并写入手机 / added and installed on the phone: ${bankCardText(card)}`;
 }
 
-export function registerBankPhoneCommands(phone: Command, hooks: BankCliHooks): void {
-  const wallet = (o: Selector) => new Wallet(hooks.open(o));
+export function registerBankPhoneCommands(phone: Command): void {
+  const wallet = (o: PhoneSelector) => new Wallet(openPhone(o));
   const bank = phone.command("bank").description("银行卡（闪付）/ bank cards (QuickPass) through the cloud");
 
-  hooks
-    .selector(
-      bank
-        .command("add")
-        .description("添加银联卡：银行向预留手机号发送验证码 / add a UnionPay card: the bank sends a code")
-        .requiredOption("--number <digits>", "卡号 / card number")
-        .requiredOption("--expiry <MM/YY>", "有效期 / expiry, MM/YY")
-        .option("--cvn2 <digits>", "信用卡安全码 / a credit card's CVN2 (3 digits)")
-        .option("--accept-terms", "同意服务条款 / accept the bank-card terms")
-        .option(
-          "--no-prompt",
-          "不等待验证码（之后用 phone bank verify）/ do not wait for the code (then phone bank verify)",
-        ),
-    )
-    .action(
-      async (
-        o: Selector & {
-          number: string;
-          expiry: string;
-          cvn2?: string;
-          acceptTerms?: boolean;
-          prompt: boolean;
-        },
-      ) => {
-        const w = wallet(o);
-        const terms = await bankTerms(w);
-        if (!o.acceptTerms)
-          throw new TapwalletError(
-            "terms_not_accepted",
-            `请阅读并同意《${terms.title.zh}》（${terms.version}）：加上 --accept-terms`,
-            `read and accept "${terms.title.en}" (${terms.version}): add --accept-terms`,
-          );
-        const e = await startBankCard(w, {
-          cardNumber: o.number,
-          expiry: o.expiry,
-          termsVersion: terms.version,
-          ...(o.cvn2 !== undefined ? { cvn2: o.cvn2 } : {}),
-        });
-        out(enrolmentText(e));
-        if (!o.prompt) {
-          out(`然后 / then: tapwallet phone bank verify ${e.id} CODE`);
-          return;
-        }
-        out(await verify(w, e.id, await promptCode()));
+  phoneSelectorOptions(
+    bank
+      .command("add")
+      .description("添加银联卡：银行向预留手机号发送验证码 / add a UnionPay card: the bank sends a code")
+      .requiredOption("--number <digits>", "卡号 / card number")
+      .requiredOption("--expiry <MM/YY>", "有效期 / expiry, MM/YY")
+      .option("--cvn2 <digits>", "信用卡安全码 / a credit card's CVN2 (3 digits)")
+      .option("--accept-terms", "同意服务条款 / accept the bank-card terms")
+      .option(
+        "--no-prompt",
+        "不等待验证码（之后用 phone bank verify）/ do not wait for the code (then phone bank verify)",
+      ),
+  ).action(
+    async (
+      o: PhoneSelector & {
+        number: string;
+        expiry: string;
+        cvn2?: string;
+        acceptTerms?: boolean;
+        prompt: boolean;
       },
-    );
+    ) => {
+      const w = wallet(o);
+      const terms = await bankTerms(w);
+      if (!o.acceptTerms)
+        throw new TapwalletError(
+          "terms_not_accepted",
+          `请阅读并同意《${terms.title.zh}》（${terms.version}）：加上 --accept-terms`,
+          `read and accept "${terms.title.en}" (${terms.version}): add --accept-terms`,
+        );
+      const e = await startBankCard(w, {
+        cardNumber: o.number,
+        expiry: o.expiry,
+        termsVersion: terms.version,
+        ...(o.cvn2 !== undefined ? { cvn2: o.cvn2 } : {}),
+      });
+      out(enrolmentText(e));
+      if (!o.prompt) {
+        out(`然后 / then: tapwallet phone bank verify ${e.id} CODE`);
+        return;
+      }
+      out(await verify(w, e.id, await promptCode()));
+    },
+  );
 
-  hooks
-    .selector(
-      bank
-        .command("verify")
-        .description("输入银行验证码，卡片写入手机 / the bank's code: the card is put on the phone")
-        .argument("<enrolment>", "添加申请编号 / the enrolment id (phone bank add)")
-        .argument("<code>", "银行验证码 / the bank's code"),
-    )
-    .action(async (enrolment: string, code: string, o: Selector) =>
-      out(await verify(wallet(o), enrolment, code)),
-    );
+  phoneSelectorOptions(
+    bank
+      .command("verify")
+      .description("输入银行验证码，卡片写入手机 / the bank's code: the card is put on the phone")
+      .argument("<enrolment>", "添加申请编号 / the enrolment id (phone bank add)")
+      .argument("<code>", "银行验证码 / the bank's code"),
+  ).action(async (enrolment: string, code: string, o: PhoneSelector) =>
+    out(await verify(wallet(o), enrolment, code)),
+  );
 
-  hooks
-    .selector(
-      bank
-        .command("cards")
-        .description("本机的银行卡 / this phone's bank cards")
-        .option("--json", "输出 JSON / print JSON"),
-    )
-    .action(async (o: Selector & { json?: boolean }) => {
-      const cards = await bankCards(wallet(o));
-      if (o.json) return out(JSON.stringify(cards));
-      out(
-        cards.length === 0
-          ? "本机还没有银行卡 / no bank cards on this phone"
-          : cards.map(bankCardText).join("\n"),
-      );
-    });
+  phoneSelectorOptions(
+    bank
+      .command("cards")
+      .description("本机的银行卡 / this phone's bank cards")
+      .option("--json", "输出 JSON / print JSON"),
+  ).action(async (o: PhoneSelector & { json?: boolean }) => {
+    const cards = await bankCards(wallet(o));
+    if (o.json) return out(JSON.stringify(cards));
+    out(
+      cards.length === 0
+        ? "本机还没有银行卡 / no bank cards on this phone"
+        : cards.map(bankCardText).join("\n"),
+    );
+  });
 
   const change = (
     verb: string,
@@ -207,19 +187,17 @@ export function registerBankPhoneCommands(phone: Command, hooks: BankCliHooks): 
     done: { zh: string; en: string },
     act: (w: Wallet, id: string) => Promise<{ card: BankCardInfo }>,
   ) =>
-    hooks
-      .selector(
-        bank
-          .command(verb)
-          .description(description)
-          .argument("<card>", "编号、尾号或银行 / id, last four digits or bank"),
-      )
-      .action(async (query: string, o: Selector) => {
-        const w = wallet(o);
-        const card = await findBankCard(w, query);
-        const r = await act(w, card.id);
-        out(`${done.zh} / ${done.en}: ${bankCardText(r.card)}`);
-      });
+    phoneSelectorOptions(
+      bank
+        .command(verb)
+        .description(description)
+        .argument("<card>", "编号、尾号或银行 / id, last four digits or bank"),
+    ).action(async (query: string, o: PhoneSelector) => {
+      const w = wallet(o);
+      const card = await findBankCard(w, query);
+      const r = await act(w, card.id);
+      out(`${done.zh} / ${done.en}: ${bankCardText(r.card)}`);
+    });
 
   change(
     "default",
@@ -240,19 +218,17 @@ export function registerBankPhoneCommands(phone: Command, hooks: BankCliHooks): 
     (w, id) => deleteBankCard(w, id),
   );
 
-  hooks
-    .selector(
-      bank
-        .command("payments")
-        .description("银行卡交易记录 / the card's payments")
-        .argument("<card>", "编号、尾号或银行 / id, last four digits or bank")
-        .option("--json", "输出 JSON / print JSON"),
-    )
-    .action(async (query: string, o: Selector & { json?: boolean }) => {
-      const w = wallet(o);
-      const card = await findBankCard(w, query);
-      const payments = await bankCardPayments(w, card.id);
-      if (o.json) return out(JSON.stringify(payments));
-      out(payments.length === 0 ? "暂无交易 / no payments yet" : payments.map(paymentText).join("\n"));
-    });
+  phoneSelectorOptions(
+    bank
+      .command("payments")
+      .description("银行卡交易记录 / the card's payments")
+      .argument("<card>", "编号、尾号或银行 / id, last four digits or bank")
+      .option("--json", "输出 JSON / print JSON"),
+  ).action(async (query: string, o: PhoneSelector & { json?: boolean }) => {
+    const w = wallet(o);
+    const card = await findBankCard(w, query);
+    const payments = await bankCardPayments(w, card.id);
+    if (o.json) return out(JSON.stringify(payments));
+    out(payments.length === 0 ? "暂无交易 / no payments yet" : payments.map(paymentText).join("\n"));
+  });
 }

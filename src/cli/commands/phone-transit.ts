@@ -23,22 +23,8 @@ import {
   transitCards,
   transitSync,
 } from "../../device/transit.js";
-import { type VirtualPhone, Wallet } from "../../device/index.js";
-
-export interface TransitCliHooks {
-  /** Adds the `--name`/`--state` options every phone subcommand takes. */
-  selector(c: Command): Command;
-  open(sel: { name?: string; state?: string }): VirtualPhone;
-}
-
-interface Selector {
-  name?: string;
-  state?: string;
-}
-
-const out = (s: string): void => {
-  process.stdout.write(s.endsWith("\n") ? s : s + "\n");
-};
+import { Wallet } from "../../device/index.js";
+import { type PhoneSelector, openPhone, out, phoneSelectorOptions } from "../phone-select.js";
 
 const CHANNELS: readonly FundingChannel[] = ["wechat", "alipay", "unionpay"];
 
@@ -107,43 +93,40 @@ export function workflowText(w: WorkflowInfo): string {
   return lines.join("\n");
 }
 
-export function registerTransitPhoneCommands(phone: Command, hooks: TransitCliHooks): void {
-  const wallet = (o: Selector) => new Wallet(hooks.open(o));
+export function registerTransitPhoneCommands(phone: Command): void {
+  const wallet = (o: PhoneSelector) => new Wallet(openPhone(o));
 
-  hooks
-    .selector(
-      phone
-        .command("open")
-        .description("开交通卡（开卡费 + 首次充值）/ open a transit card (fee + first top-up)")
-        .argument("<product>", "产品 / product id, e.g. tu-jingjinji, shanghai (tapwallet transit products)")
-        .requiredOption("--top-up <yuan>", "首次充值（元）/ first top-up, yuan")
-        .option("--channel <channel>", "支付方式 / wechat | alipay | unionpay", "wechat")
-        .option("--request-id <id>", "请求编号（重试不重复扣款）/ request id (a retry never pays twice)"),
-    )
-    .action(
-      async (product: string, o: Selector & { topUp: string; channel?: string; requestId?: string }) => {
-        const { card } = await openTransitCard(wallet(o), {
-          productId: product,
-          firstTopUp: yuan(o.topUp),
-          channel: channelOf(o.channel),
-          ...(o.requestId ? { requestId: o.requestId } : {}),
-        });
-        const fee = card.openFee.amount > 0 ? `，开卡费 / card fee ${formatCny(card.openFee.amount)}` : "";
-        out(`已开卡 / opened${fee}\n${transitCardText(card)}`);
-      },
-    );
+  phoneSelectorOptions(
+    phone
+      .command("open")
+      .description("开交通卡（开卡费 + 首次充值）/ open a transit card (fee + first top-up)")
+      .argument("<product>", "产品 / product id, e.g. tu-jingjinji, shanghai (tapwallet transit products)")
+      .requiredOption("--top-up <yuan>", "首次充值（元）/ first top-up, yuan")
+      .option("--channel <channel>", "支付方式 / wechat | alipay | unionpay", "wechat")
+      .option("--request-id <id>", "请求编号（重试不重复扣款）/ request id (a retry never pays twice)"),
+  ).action(
+    async (product: string, o: PhoneSelector & { topUp: string; channel?: string; requestId?: string }) => {
+      const { card } = await openTransitCard(wallet(o), {
+        productId: product,
+        firstTopUp: yuan(o.topUp),
+        channel: channelOf(o.channel),
+        ...(o.requestId ? { requestId: o.requestId } : {}),
+      });
+      const fee = card.openFee.amount > 0 ? `，开卡费 / card fee ${formatCny(card.openFee.amount)}` : "";
+      out(`已开卡 / opened${fee}\n${transitCardText(card)}`);
+    },
+  );
 
-  hooks
-    .selector(
-      phone
-        .command("topup")
-        .description("交通卡充值（圈存）/ top up a transit card (online load)")
-        .argument("<card>", "卡片 / card id, number, product or name")
-        .argument("<yuan>", "金额（元）/ amount, yuan")
-        .option("--channel <channel>", "支付方式 / wechat | alipay | unionpay", "wechat")
-        .option("--request-id <id>", "请求编号（重试不重复扣款）/ request id (a retry never pays twice)"),
-    )
-    .action(async (query: string, amount: string, o: Selector & { channel?: string; requestId?: string }) => {
+  phoneSelectorOptions(
+    phone
+      .command("topup")
+      .description("交通卡充值（圈存）/ top up a transit card (online load)")
+      .argument("<card>", "卡片 / card id, number, product or name")
+      .argument("<yuan>", "金额（元）/ amount, yuan")
+      .option("--channel <channel>", "支付方式 / wechat | alipay | unionpay", "wechat")
+      .option("--request-id <id>", "请求编号（重试不重复扣款）/ request id (a retry never pays twice)"),
+  ).action(
+    async (query: string, amount: string, o: PhoneSelector & { channel?: string; requestId?: string }) => {
       const w = wallet(o);
       const card = await findTransitCard(w, query);
       const t = await topUpTransitCard(w, card.id, yuan(amount), {
@@ -152,56 +135,51 @@ export function registerTransitPhoneCommands(phone: Command, hooks: TransitCliHo
       });
       const after = await findTransitCard(w, card.id);
       out(`已充值 / topped up ${formatCny(t.amount)} (${t.id})\n${transitCardText(after)}`);
-    });
+    },
+  );
 
-  hooks
-    .selector(
-      phone
-        .command("refund")
-        .description("退卡：余额（及可退的开卡费）退回原支付渠道 / refund a card to the channel that paid")
-        .argument("<card>", "卡片 / card id, number, product or name"),
-    )
-    .action(async (query: string, o: Selector) => {
-      const w = wallet(o);
-      const card = await findTransitCard(w, query);
-      out(workflowText(await refundTransitCard(w, card.id)));
-    });
+  phoneSelectorOptions(
+    phone
+      .command("refund")
+      .description("退卡：余额（及可退的开卡费）退回原支付渠道 / refund a card to the channel that paid")
+      .argument("<card>", "卡片 / card id, number, product or name"),
+  ).action(async (query: string, o: PhoneSelector) => {
+    const w = wallet(o);
+    const card = await findTransitCard(w, query);
+    out(workflowText(await refundTransitCard(w, card.id)));
+  });
 
-  hooks
-    .selector(
-      phone
-        .command("transfer")
-        .description("移卡到本机的另一部虚拟手机 / move a card to another virtual phone (same account)")
-        .argument("<card>", "卡片 / card id, number, product or name")
-        .option("--to <phone>", "目标手机名称 / the target phone's name")
-        .option("--to-state <dir>", "目标手机的状态目录 / the target phone's state directory"),
-    )
-    .action(async (query: string, o: Selector & { to?: string; toState?: string }) => {
-      if (!o.to && !o.toState)
-        throw new TapwalletError("no_target", "请用 --to 指定目标手机", "name the target phone with --to");
-      const from = wallet(o);
-      const to = wallet(o.toState ? { state: o.toState } : { name: o.to! });
-      const card = await findTransitCard(from, query);
-      out(workflowText(await transferTransitCard(from, card.id, to)));
-    });
+  phoneSelectorOptions(
+    phone
+      .command("transfer")
+      .description("移卡到本机的另一部虚拟手机 / move a card to another virtual phone (same account)")
+      .argument("<card>", "卡片 / card id, number, product or name")
+      .option("--to <phone>", "目标手机名称 / the target phone's name")
+      .option("--to-state <dir>", "目标手机的状态目录 / the target phone's state directory"),
+  ).action(async (query: string, o: PhoneSelector & { to?: string; toState?: string }) => {
+    if (!o.to && !o.toState)
+      throw new TapwalletError("no_target", "请用 --to 指定目标手机", "name the target phone with --to");
+    const from = wallet(o);
+    const to = wallet(o.toState ? { state: o.toState } : { name: o.to! });
+    const card = await findTransitCard(from, query);
+    out(workflowText(await transferTransitCard(from, card.id, to)));
+  });
 
-  hooks
-    .selector(
-      phone
-        .command("transit")
-        .description("我的交通卡（先做交通卡同步）/ my transit cards (after a transit sync)")
-        .option("--json", "输出 JSON / print JSON"),
-    )
-    .action(async (o: Selector & { json?: boolean }) => {
-      const w = wallet(o);
-      const checks = await transitSync(w);
-      const cards = await transitCards(w);
-      if (o.json) return out(JSON.stringify({ cards, checks }));
-      for (const c of checks)
-        if (c.completed.length + c.reversed.length > 0)
-          out(
-            `已结清中断的充值 / settled interrupted top-ups: ${c.completed.length} 完成 / completed, ${c.reversed.length} 退回 / reversed`,
-          );
-      out(cards.length === 0 ? "暂无交通卡 / no transit cards yet" : cards.map(transitCardText).join("\n"));
-    });
+  phoneSelectorOptions(
+    phone
+      .command("transit")
+      .description("我的交通卡（先做交通卡同步）/ my transit cards (after a transit sync)")
+      .option("--json", "输出 JSON / print JSON"),
+  ).action(async (o: PhoneSelector & { json?: boolean }) => {
+    const w = wallet(o);
+    const checks = await transitSync(w);
+    const cards = await transitCards(w);
+    if (o.json) return out(JSON.stringify({ cards, checks }));
+    for (const c of checks)
+      if (c.completed.length + c.reversed.length > 0)
+        out(
+          `已结清中断的充值 / settled interrupted top-ups: ${c.completed.length} 完成 / completed, ${c.reversed.length} 退回 / reversed`,
+        );
+    out(cards.length === 0 ? "暂无交通卡 / no transit cards yet" : cards.map(transitCardText).join("\n"));
+  });
 }

@@ -1,6 +1,7 @@
 /**
  * `tapwallet phone`: a virtual phone (docs/PHONE.md). Its state lives in `~/.tapwallet/phones/<name>/`
- * (`--name`, default "default"; `$TAPWALLET_HOME` moves the root) or in any directory given with `--state`.
+ * (`--name`, default "default"; `$TAPWALLET_HOME` moves the root) or in any directory given with `--state`
+ * (src/cli/phone-select.ts: the rule every command that takes a phone follows).
  *
  *   phone init --model "小米9" [--region CN]   make a phone (its SE keys come from the factory master)
  *   phone login --mobile 138… [--server URL] [--code CODE]   sign in (asks for the code if not given)
@@ -13,8 +14,8 @@
  *   phone open | topup | refund | transfer | transit   transit cards through the cloud (phone-transit.ts)
  *   phone bank add | verify | cards | default | suspend | resume | delete | payments   bank cards (phone-bank.ts)
  *
- * The `door add` and `door open` subcommands (door.ts) use the same phones (`--phone NAME`, `--state DIR`);
- * `door open --pcsc [READER]` taps a card on a PC/SC reader instead.
+ * The `door add` and `door open` subcommands (door.ts) take a phone as every terminal command does
+ * (`--phone [NAME]`, `--state DIR`); `door open --pcsc [READER]` taps a card on a PC/SC reader instead.
  */
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
@@ -42,21 +43,17 @@ import {
   phoneDir,
   resolveModel,
 } from "../../device/index.js";
+import {
+  type PhoneSelector,
+  type TerminalPhoneOptions,
+  openPhone,
+  out,
+  phoneSelectorOptions,
+  terminalPhone,
+  terminalPhoneOptions,
+} from "../phone-select.js";
 import { registerBankPhoneCommands } from "./phone-bank.js";
 import { registerTransitPhoneCommands } from "./phone-transit.js";
-
-export interface PhoneSelector {
-  name?: string;
-  state?: string;
-}
-
-const out = (s: string): void => {
-  process.stdout.write(s.endsWith("\n") ? s : s + "\n");
-};
-
-export function openPhone(sel: PhoneSelector): VirtualPhone {
-  return VirtualPhone.open(phoneDir(sel));
-}
 
 /** `phone init`: the factory makes a phone in its state directory. */
 export function initPhone(options: PhoneSelector & { model: string; region?: string }): {
@@ -253,18 +250,12 @@ export function doorReaderConfig(
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-function selectorOptions(c: Command): Command {
-  return c
-    .option("--name <name>", "手机名称 / phone name (~/.tapwallet/phones/<name>)", "default")
-    .option("--state <dir>", "状态目录 / state directory (instead of --name)");
-}
-
 export function register(program: Command): void {
   const phone = program
     .command("phone")
     .description("虚拟手机 / a virtual phone: SE, wallet and cloud client");
 
-  selectorOptions(
+  phoneSelectorOptions(
     phone
       .command("init")
       .description("出厂一部虚拟手机 / make a virtual phone")
@@ -279,7 +270,7 @@ export function register(program: Command): void {
     out(showText(p));
   });
 
-  selectorOptions(
+  phoneSelectorOptions(
     phone
       .command("login")
       .description("用手机号和短信验证码登录 / sign in with a mobile number and SMS code")
@@ -305,7 +296,7 @@ export function register(program: Command): void {
     );
   });
 
-  selectorOptions(
+  phoneSelectorOptions(
     phone
       .command("register")
       .description("把手机绑定到账户 / bind the phone to the signed-in account")
@@ -315,7 +306,7 @@ export function register(program: Command): void {
     out(`已注册 / registered: ${device.id}  ${device.model.zh} / ${device.model.en}  ${device.name}`);
   });
 
-  selectorOptions(
+  phoneSelectorOptions(
     phone
       .command("sync")
       .description("与钱包云端同步（执行 TSM 脚本）/ sync with the cloud (run the TSM's scripts)"),
@@ -331,7 +322,7 @@ export function register(program: Command): void {
       );
   });
 
-  selectorOptions(
+  phoneSelectorOptions(
     phone
       .command("cards")
       .description("手机上的卡片 / the cards on the phone")
@@ -341,7 +332,7 @@ export function register(program: Command): void {
     out(o.json ? JSON.stringify(cards) : cardsText(cards));
   });
 
-  selectorOptions(
+  phoneSelectorOptions(
     phone
       .command("default")
       .description("设为默认支付卡 / make a bank card the default")
@@ -351,7 +342,7 @@ export function register(program: Command): void {
     out(`默认支付卡 / default payment card: ${c.label?.zh ?? c.aid} (${c.aid})`);
   });
 
-  selectorOptions(
+  phoneSelectorOptions(
     phone
       .command("express")
       .description("设为快捷交通卡 / make a transit card the express card")
@@ -361,7 +352,7 @@ export function register(program: Command): void {
     out(`快捷交通卡 / express transit card: ${c.label?.zh ?? c.aid} (${c.aid})`);
   });
 
-  selectorOptions(
+  phoneSelectorOptions(
     phone
       .command("verify")
       .description("用户验证（指纹或密码，CDCVM）/ verify the user (fingerprint or passcode, CDCVM)")
@@ -371,7 +362,7 @@ export function register(program: Command): void {
     out(`已验证 / verified: ${at.toISOString()} (${o.method ?? "fingerprint"})`);
   });
 
-  selectorOptions(
+  phoneSelectorOptions(
     phone
       .command("lock")
       .description("锁屏（只有快捷交通卡响应）/ lock (only the express transit card answers)"),
@@ -380,7 +371,7 @@ export function register(program: Command): void {
     out("已锁屏 / locked");
   });
 
-  selectorOptions(
+  phoneSelectorOptions(
     phone
       .command("unlock")
       .description(
@@ -392,7 +383,7 @@ export function register(program: Command): void {
     out(`已解锁 / unlocked: ${at.toISOString()}`);
   });
 
-  selectorOptions(
+  phoneSelectorOptions(
     phone
       .command("transactions")
       .description("账户动态（交易、卡片）/ the account's activity (transactions, cards)")
@@ -404,7 +395,7 @@ export function register(program: Command): void {
     out(events.map((e) => `${e.createdAt}  ${e.type}  ${JSON.stringify(e.payload)}`).join("\n"));
   });
 
-  selectorOptions(
+  phoneSelectorOptions(
     phone
       .command("show")
       .description("手机概况 / the phone at a glance")
@@ -414,7 +405,7 @@ export function register(program: Command): void {
     out(o.json ? JSON.stringify(showJson(p)) : showText(p));
   });
 
-  selectorOptions(
+  phoneSelectorOptions(
     phone
       .command("present")
       .description(
@@ -437,8 +428,8 @@ export function register(program: Command): void {
     }
   });
 
-  registerTransitPhoneCommands(phone, { selector: selectorOptions, open: openPhone });
-  registerBankPhoneCommands(phone, { selector: selectorOptions, open: openPhone });
+  registerTransitPhoneCommands(phone);
+  registerBankPhoneCommands(phone);
 }
 
 /**
@@ -478,11 +469,6 @@ export async function presentPhone(
 
 // ---- door add / door open (registered by door.ts) ------------------------------------------------
 
-interface DoorPhoneOptions {
-  phone?: string;
-  state?: string;
-}
-
 function readDump(path: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
@@ -496,15 +482,12 @@ function readDump(path: string): Uint8Array {
   }
 }
 
-const doorPhone = (o: DoorPhoneOptions) =>
-  openPhone({ name: o.phone ?? "default", ...(o.state ? { state: o.state } : {}) });
-
 /** `door add FILE`: check, then upload and install through the cloud (or `--local`: straight through the TSM script path). */
 export async function doorAdd(
   file: string,
-  o: DoorPhoneOptions & { local?: boolean; label?: string },
+  o: TerminalPhoneOptions & { local?: boolean; label?: string },
 ): Promise<string> {
-  const phone = doorPhone(o);
+  const phone = terminalPhone(o);
   const bytes = readDump(file);
   if (o.local) {
     const card = importDoorDump(bytes, file).card;
@@ -520,7 +503,7 @@ export async function doorAdd(
 
 /** `door open`: a door reader taps the phone's active door card. */
 export async function doorOpen(
-  o: DoorPhoneOptions & {
+  o: TerminalPhoneOptions & {
     reader?: string;
     uid?: string[];
     block?: string;
@@ -537,13 +520,13 @@ export async function doorOpen(
   if (o.pcsc !== undefined) {
     // A card on a PC/SC reader (ACR122U-style: the reader does Crypto1). The phone is needed only for the
     // default whitelist (its active door card's UID).
-    const config = doorReaderConfig(o.uid?.length || o.reader === "sector" ? null : doorPhone(o), o);
+    const config = doorReaderConfig(o.uid?.length || o.reader === "sector" ? null : terminalPhone(o), o);
     const reader = new DoorReader(config, systemClock, { id: "door" });
     decision = await withPcscCard(pcscCliOptions(o.pcsc, o.timeout, sayOnStderr), ({ link }) =>
       reader.tapVia(link, new PcscClassicReader(link)),
     );
   } else {
-    phone = doorPhone(o);
+    phone = terminalPhone(o);
     decision = await openDoor(phone, doorReaderConfig(phone, o), systemClock);
   }
   const line = `${decision.granted ? "门已打开" : "门未打开"}：${decision.zh} / ${decision.granted ? "door opened" : "door stays shut"}: ${decision.en}${decision.uid ? `  (UID ${decision.uid})` : ""}`;
@@ -559,26 +542,26 @@ export async function doorOpen(
 }
 
 export function registerDoorPhoneCommands(door: Command): void {
-  door
-    .command("add")
-    .description("把门卡写入虚拟手机（先检查能否模拟）/ put a door card on the virtual phone (checked first)")
-    .argument("<file>", "转储文件 / dump file (.json .bin .mfd .eml .mct .nfc)")
-    .option("--phone <name>", "手机名称 / phone name", "default")
-    .option("--state <dir>", "手机状态目录 / phone state directory")
+  terminalPhoneOptions(
+    door
+      .command("add")
+      .description(
+        "把门卡写入虚拟手机（先检查能否模拟）/ put a door card on the virtual phone (checked first)",
+      )
+      .argument("<file>", "转储文件 / dump file (.json .bin .mfd .eml .mct .nfc)"),
+  )
     .option("--label <text>", "门卡名称 / the card's name")
     .option(
       "--local",
       "不经云端，直接走 TSM 脚本写入 / without a server, straight through the TSM script path",
     )
-    .action(async (file: string, o: DoorPhoneOptions & { local?: boolean; label?: string }) =>
+    .action(async (file: string, o: TerminalPhoneOptions & { local?: boolean; label?: string }) =>
       out(await doorAdd(file, o)),
     );
 
-  door
-    .command("open")
-    .description("门禁读卡器刷手机 / a door reader taps the phone's active door card")
-    .option("--phone <name>", "手机名称 / phone name", "default")
-    .option("--state <dir>", "手机状态目录 / phone state directory")
+  terminalPhoneOptions(
+    door.command("open").description("门禁读卡器刷手机 / a door reader taps the phone's active door card"),
+  )
     .option(
       "--reader <mode>",
       "uid（卡号白名单）| sector（扇区凭证）/ uid (whitelist) | sector (credential)",

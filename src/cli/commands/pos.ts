@@ -1,8 +1,9 @@
 /**
- * `tapwallet pos --amount 12.34 (--replay FILE | --image FILE | --phone STATE | --pcsc [READER])`: one QuickPass
- * payment at Tapwallet's contactless POS (entry point + C-7 kernel) against a recorded card (transcript), a
- * card image, a virtual phone's SE file, or a card on a PC/SC reader (a real card, or a phone in vpcd's reader:
- * docs/PCSC.md); `--issuer FILE` authorises online against a local issuer file (as
+ * `tapwallet pos --amount 12.34 (--replay FILE | --image FILE | --phone [NAME] | --state DIR | --pcsc [READER])`:
+ * one QuickPass payment at Tapwallet's contactless POS (entry point + C-7 kernel) against a recorded card
+ * (transcript), a card image, a virtual phone (the rule every terminal command follows: src/cli/phone-select.ts;
+ * `--phone FILE` also takes a bare SE file), or a card on a PC/SC reader (a real card, or a phone in vpcd's
+ * reader: docs/PCSC.md); `--issuer FILE` authorises online against a local issuer file (as
  * `tapwallet demo quickpass --save DIR` writes), `--issuer-url URL` against the cloud's issuer host
  * (`POST /api/v1/issuer/authorisations` with an acquirer API key: `--api-key`, else TAPWALLET_ACQUIRER_KEY,
  * else the development key a development server creates). Prints the kernel's outcome, field 55, the issuer's answer
@@ -10,7 +11,7 @@
  * payment is approved, 3 when it is not.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { type Bytes, fromHex, isHex, toHex } from "../../core/bytes.js";
 import { type Clock, ManualClock, systemClock } from "../../core/clock.js";
@@ -38,12 +39,18 @@ import { ImageCard, TranscriptCard } from "../../nfc/replay/index.js";
 import { TracingLink } from "../../nfc/trace.js";
 import { PHONE_PACKAGES } from "../../device/packages.js";
 import { openSecureElement } from "../../se/persistence.js";
+import {
+  type TerminalPhoneOptions,
+  phoneGiven,
+  seFileOption,
+  terminalPhone,
+  terminalPhoneOptions,
+} from "../phone-select.js";
 
-export interface PosOptions {
+export interface PosOptions extends TerminalPhoneOptions {
   amount: string;
   replay?: string;
   image?: string;
-  phone?: string;
   /** `--pcsc [READER]`: the card on a PC/SC reader (true: the first reader). */
   pcsc?: string | boolean;
   /** Seconds to wait for a card on the PC/SC reader (default 30). */
@@ -53,7 +60,7 @@ export interface PosOptions {
   issuerUrl?: string;
   /** The acquirer API key for `issuerUrl`. */
   apiKey?: string;
-  /** The phone's user verified (fingerprint or passcode) just before the tap. */
+  /** The phone's user verified (fingerprint or passcode) just before the tap (on a named phone: recorded there). */
   verified?: boolean;
   un?: string;
   at?: string;
@@ -129,11 +136,11 @@ export async function posCommand(
   o: PosOptions,
   pcscSession: Partial<PcscSessionOptions> = {},
 ): Promise<PosRun> {
-  const sources = [o.replay, o.image, o.phone, o.pcsc].filter((s) => s !== undefined);
+  const sources = [o.replay, o.image, phoneGiven(o) || undefined, o.pcsc].filter((s) => s !== undefined);
   if (sources.length !== 1)
     throw bad(
-      "请指定一个卡片来源：--replay、--image、--phone 或 --pcsc",
-      "give exactly one card: --replay, --image, --phone or --pcsc",
+      "请指定一个卡片来源：--replay、--image、--phone [名称]（或 --state 目录）或 --pcsc",
+      "give exactly one card: --replay, --image, --phone [NAME] (or --state DIR) or --pcsc",
     );
   const amount = yuan(o.amount, "--amount ");
   let clock: Clock = systemClock;
@@ -160,14 +167,20 @@ export async function posCommand(
     if (!c.ok) throw bad(`卡片镜像文件无效：${c.error}`, `invalid card image: ${c.error}`);
     card = c.value;
   } else {
-    if (!existsSync(o.phone!))
-      throw bad(`找不到手机安全元件文件 ${o.phone}`, `no phone SE file at ${o.phone}`);
-    const verifiedAt = o.verified ? clock.now() : null;
-    card = openSecureElement(o.phone!, {
-      packages: PHONE_PACKAGES,
-      clock,
-      host: { lastUserVerification: () => verifiedAt, locked: () => false },
-    });
+    const seFile = seFileOption(o);
+    if (seFile !== null) {
+      const verifiedAt = o.verified ? clock.now() : null;
+      card = openSecureElement(seFile, {
+        packages: PHONE_PACKAGES,
+        clock,
+        host: { lastUserVerification: () => verifiedAt, locked: () => false },
+      });
+    } else {
+      // The phone as it is (locked or not, its last verification), its user verifying now if told so.
+      const phone = terminalPhone(o, { clock });
+      if (o.verified) phone.verify("fingerprint");
+      card = phone.isoDep;
+    }
   }
 
   let issuer: LocalIssuer | undefined;
@@ -291,13 +304,16 @@ export function describePayment(r: PaymentResult, config: TerminalConfig): strin
 }
 
 export function register(program: Command): void {
-  program
+  const pos = program
     .command("pos")
     .description("闪付 POS 收款 / one QuickPass payment at Tapwallet's contactless POS")
     .requiredOption("--amount <yuan>", "金额（元）/ amount in yuan, e.g. 12.34")
     .option("--replay <file>", "回放交易记录 / replay a recorded transcript")
-    .option("--image <file>", "卡片镜像 / a card image")
-    .option("--phone <state>", "手机安全元件文件 / a virtual phone's SE file")
+    .option("--image <file>", "卡片镜像 / a card image");
+  terminalPhoneOptions(
+    pos,
+    "虚拟手机或安全元件文件 / a virtual phone (~/.tapwallet/phones/<name>, default: default) or a bare SE file",
+  )
     .option(
       "--pcsc [reader]",
       "PC/SC 读卡器上的卡（名称的一部分，默认第一个）/ the card on a PC/SC reader (part of its name; default: the first)",
