@@ -13,11 +13,13 @@ import { SW } from "../src/core/sw.js";
 import { DEV_SE_MASTER_KEY, diversifySeKeys } from "../src/se/factory-keys.js";
 import {
   VirtualPhone,
+  Wallet,
   activeDoorUid,
   addDoorCardLocally,
   openDoor,
   phoneDir,
   resolveModel,
+  setDefaultCard,
 } from "../src/device/index.js";
 import { blankCard } from "../src/mifare/card.js";
 import type { AppletPackage } from "../src/se/applet.js";
@@ -208,6 +210,45 @@ describe("host signals and the field", () => {
         },
       ],
     });
+  });
+
+  it("makes a card the cloud does not manage the default on the SE at once; a bank card the cloud manages only through the cloud", async () => {
+    const phone = makePhone();
+    const TOKEN = "A0000003330101CC";
+    install(phone, "test.applet", TOKEN, { category: "payment" });
+    install(phone, "test.applet", PAY, { category: "payment" });
+    phone.setDefault(TOKEN); // as the TSM made it at the token's install
+    phone.rememberCards([
+      {
+        aid: TOKEN,
+        packageId: "test.applet",
+        owner: "tsp",
+        ref: "bc_1",
+        label: { zh: "工商银行", en: "ICBC" },
+      },
+    ]);
+    const asked: string[] = [];
+    const wallet = new Wallet(phone, {
+      fetch: async (url) => {
+        asked.push(url);
+        throw new Error("no cloud here");
+      },
+    });
+    // Put on the SE without the cloud: the registry changes here, the cloud is not asked.
+    const local = await setDefaultCard(wallet, phone.findCard(PAY));
+    expect(local).toMatchObject({ bankCard: null, card: { aid: PAY, defaultPayment: true } });
+    // The token service's card: only the cloud may move the default (this phone is not registered with one).
+    await expect(setDefaultCard(wallet, phone.findCard("工商"))).rejects.toMatchObject({
+      code: "not_registered",
+    });
+    await expect(setDefaultCard(wallet, { bankCardId: "bc_1" })).rejects.toMatchObject({
+      code: "not_registered",
+    });
+    expect(asked).toEqual([]);
+    expect(phone.cards().map((c) => [c.aid, c.defaultPayment])).toEqual([
+      [TOKEN, false],
+      [PAY, true],
+    ]);
   });
 
   it("presents the active door card to door readers, ISO-DEP otherwise; a door reader opens in both modes", async () => {

@@ -4,7 +4,8 @@
  * add bank cards with the bank's code (at the prompt, and in two steps with `--no-prompt` + `verify`), pay at the
  * POS with the phone's SE in memory (online through the cloud's issuer), open and top up a T-Union card, verify
  * the user (CDCVM), list the account's transactions (payments and top-ups) and a card's payments, set the
- * default card, suspend and resume. Errors come out in both languages with exit 2.
+ * default card (through the cloud, from `phone bank default` and from `phone default` alike), suspend and
+ * resume. Errors come out in both languages with exit 2.
  * (Presenting the SE over PC/SC, `phone present --vpcd`, is tested in test/pcsc-cli.test.ts; the transit
  * subcommands in test/cloud-transit-cli.test.ts; door cards in test/device-cli.test.ts.)
  */
@@ -155,6 +156,26 @@ describe("tapwallet phone: sign in, bank cards, pay, transit, CDCVM, transaction
     expect(suspended.stdout).toContain("已暂停 / suspended");
     const resumed = await cli(["phone", "bank", "resume", "ICBC", ...state]);
     expect(resumed.stdout).toContain("已恢复 / resumed");
+    // `phone default` names the card as the phone lists it; a bank card goes through the cloud, whose TSM
+    // moves the default on the SE at the sync: the cloud's books and the SE agree.
+    const icbcDefault = await cli(["phone", "default", "工商", ...state]);
+    expect(icbcDefault.code, icbcDefault.stderr).toBe(0);
+    expect(icbcDefault.stdout).toMatch(/默认支付卡 \/ default payment card: 中国工商银行/);
+    const after = JSON.parse((await cli(["phone", "bank", "cards", "--json", ...state])).stdout) as {
+      bank: { code: string };
+      default: boolean;
+    }[];
+    expect(after.map((c) => [c.bank.code, c.default]).sort()).toEqual([
+      ["CCB", false],
+      ["ICBC", true],
+    ]);
+    const seAfter = JSON.parse((await cli(["phone", "cards", "--json", ...state])).stdout) as {
+      defaultPayment: boolean;
+      label: { zh: string } | null;
+    }[];
+    expect(seAfter.filter((c) => c.defaultPayment).map((c) => c.label?.zh)).toEqual([
+      expect.stringContaining("中国工商银行"),
+    ]);
     const unknown = await cli(["phone", "bank", "suspend", "0000", ...state]);
     expect([unknown.code, unknown.stderr]).toEqual([
       2,

@@ -7,6 +7,8 @@
  * cloud answers for this phone's cards only.
  */
 import { TapwalletError } from "../core/errors.js";
+import { CARD_OWNERS } from "../protocol/tsm-wire.js";
+import type { PhoneCard } from "./phone.js";
 import type { SyncOutcome, Wallet } from "./wallet.js";
 
 export interface BankInfo {
@@ -167,6 +169,39 @@ export async function updateBankCard(
   await wallet.client().request<BankCardInfo>("PATCH", path(cardId), "device", change);
   const sync = await wallet.sync();
   return { card: await bankCard(wallet, cardId), sync };
+}
+
+/** What `setDefaultCard` changed: the card now the phone's default, and the bank card as the cloud sees it. */
+export interface DefaultCardChange {
+  /** The card on the phone (null only if the cloud's bank card is not on the SE yet). */
+  card: PhoneCard | null;
+  /** The bank card when the cloud made the change; null when the phone did. */
+  bankCard: BankCardInfo | null;
+}
+
+/**
+ * Makes a card the phone's default payment card (默认卡): the one way for every card. A bank card the cloud
+ * manages (the token service put it on the phone: its owner is the token service, `phone bank` names it by
+ * its id) changes through the cloud, which moves the default in its books and has the TSM change the SE's
+ * registry at the sync that follows — the phone never goes behind the cloud's back. A payment card the cloud
+ * does not manage (put on the SE without it) changes in the SE's registry here.
+ */
+export async function setDefaultCard(
+  wallet: Wallet,
+  target: { bankCardId: string },
+): Promise<DefaultCardChange & { bankCard: BankCardInfo }>;
+export async function setDefaultCard(wallet: Wallet, target: PhoneCard): Promise<DefaultCardChange>;
+export async function setDefaultCard(
+  wallet: Wallet,
+  target: PhoneCard | { bankCardId: string },
+): Promise<DefaultCardChange> {
+  const bankCardId =
+    "bankCardId" in target ? target.bankCardId : target.owner === CARD_OWNERS.bank ? target.ref : null;
+  if (bankCardId === null)
+    return { card: wallet.phone.setDefault((target as PhoneCard).aid), bankCard: null };
+  const { card: bankCard } = await updateBankCard(wallet, bankCardId, { default: true });
+  const card = wallet.phone.cards().find((c) => c.owner === CARD_OWNERS.bank && c.ref === bankCardId);
+  return { card: card ?? null, bankCard };
 }
 
 /** Deletes the card: its token is dead at once; the sync that follows takes it off the SE. */

@@ -28,6 +28,7 @@ import type { DoorCardInfo } from "./cloud-client.js";
 import type { VirtualPhone } from "./phone.js";
 import { transmit } from "./relay.js";
 import type { SyncOutcome, Wallet } from "./wallet.js";
+import { CARD_OWNERS } from "../protocol/tsm-wire.js";
 
 /** Reads a dump file's bytes in any format the mifare module imports. */
 export function importDoorDump(bytes: Bytes, fileName?: string): ImportedDump {
@@ -82,7 +83,7 @@ export async function addDoorCard(
   const placement = await client.installDoorCard(card.id, deviceId, true);
   const sync = await wallet.sync();
   const install = sync.scripts.findLast(
-    (s) => s.owner === "access" && s.ref === card.id && s.kind === "install",
+    (s) => s.owner === CARD_OWNERS.door && s.ref === card.id && s.kind === "install",
   );
   if (install?.state === "failed")
     throw new TapwalletError(

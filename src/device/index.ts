@@ -20,6 +20,7 @@ export {
   type SessionSummary,
   type SyncOutcome,
 } from "./wallet.js";
+export { setDefaultCard, type DefaultCardChange } from "./bank-cards.js";
 export {
   activeDoorUid,
   addDoorCard,

@@ -9,6 +9,12 @@
  *   result     {type: "apdu", response: HEX}                     the R-APDU (data ‖ SW); "" when the SE was mute
  *              {type: "registry", ok: BOOL, reason?: STRING}
  */
+/**
+ * The card services a script or an instance belongs to (its `owner` in a sync summary): the phone tells by
+ * it which service manages a card, e.g. that a bank card's default is changed through the cloud.
+ */
+export const CARD_OWNERS = { bank: "tsp", transit: "transit", door: "access" } as const;
+
 export type RegistryAction = "activate" | "deactivate" | "default-payment" | "express-transit";
 export const REGISTRY_ACTIONS: readonly RegistryAction[] = [
   "activate",

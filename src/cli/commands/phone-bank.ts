@@ -26,6 +26,7 @@ import {
   bankTerms,
   confirmBankCard,
   deleteBankCard,
+  setDefaultCard,
   startBankCard,
   updateBankCard,
 } from "../../device/bank-cards.js";
@@ -203,7 +204,8 @@ export function registerBankPhoneCommands(phone: Command): void {
     "default",
     "设为默认支付卡 / make it the default payment card",
     { zh: "默认卡", en: "default card" },
-    (w, id) => updateBankCard(w, id, { default: true }),
+    // The same way as `phone default` for a card the cloud manages (src/device/bank-cards.ts setDefaultCard).
+    (w, id) => setDefaultCard(w, { bankCardId: id }).then((r) => ({ card: r.bankCard })),
   );
   change("suspend", "暂停使用 / suspend the card", { zh: "已暂停", en: "suspended" }, (w, id) =>
     updateBankCard(w, id, { status: "suspended" }),

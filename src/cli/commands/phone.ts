@@ -8,7 +8,8 @@
  *   phone register [--device-name NAME]        bind the phone to the account (device key pair)
  *   phone sync                                 check in and run what the TSM queued for this phone
  *   phone cards | show | transactions [--json]
- *   phone default CARD | express CARD          default payment card / express transit card
+ *   phone default CARD | express CARD          default payment card (a bank card through the cloud) /
+ *                                              express transit card
  *   phone verify | unlock [--method fingerprint|passcode] | lock
  *   phone present --vpcd [HOST:PORT]           put the phone into vsmartcard's virtual PC/SC reader until Ctrl-C
  *   phone open | topup | refund | transfer | transit   transit cards through the cloud (phone-transit.ts)
@@ -42,6 +43,7 @@ import {
   openDoor,
   phoneDir,
   resolveModel,
+  setDefaultCard,
 } from "../../device/index.js";
 import {
   type PhoneSelector,
@@ -335,10 +337,14 @@ export function register(program: Command): void {
   phoneSelectorOptions(
     phone
       .command("default")
-      .description("设为默认支付卡 / make a bank card the default")
+      .description(
+        "设为默认支付卡（云端管理的银行卡经云端）/ make a bank card the default (through the cloud for its cards)",
+      )
       .argument("<card>", "序号、AID 或名称 / number, AID or name"),
-  ).action((card: string, o: PhoneSelector) => {
-    const c = openPhone(o).setDefault(card);
+  ).action(async (card: string, o: PhoneSelector) => {
+    const phone = openPhone(o);
+    const target = phone.findCard(card);
+    const c = (await setDefaultCard(new Wallet(phone), target)).card ?? target;
     out(`默认支付卡 / default payment card: ${c.label?.zh ?? c.aid} (${c.aid})`);
   });
 

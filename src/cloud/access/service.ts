@@ -31,8 +31,9 @@ import { randomId } from "../random.js";
 import { SealedBox } from "../tsm/sealed-box.js";
 import type { ScriptEvent, InstanceEvent, TsmService } from "../tsm/service.js";
 import type { AccessCardsTable, AccessPlacementsTable, PlacementState } from "./tables.js";
+import { CARD_OWNERS } from "../../protocol/tsm-wire.js";
 
-export const ACCESS_OWNER = "access";
+export const ACCESS_OWNER = CARD_OWNERS.door;
 /** Door cards one account may keep. */
 export const MAX_DOOR_CARDS_PER_ACCOUNT = 50;
 

@@ -22,12 +22,13 @@ import type { AccountSpec } from "./channels.js";
 import { transitErrors } from "./errors.js";
 import type { TransitKeySource } from "./keys.js";
 import type { TransitCardsTable } from "./tables.js";
+import { CARD_OWNERS } from "../../protocol/tsm-wire.js";
 
 export type Trx = Transaction<Database>;
 export type CardRow = TransitCardsTable;
 
 /** The owner name the transit service's TSM scripts carry. */
-export const TRANSIT_OWNER = "transit";
+export const TRANSIT_OWNER = CARD_OWNERS.transit;
 
 export interface TransitDeps {
   ledger: Ledger;

@@ -2,6 +2,7 @@
  * The token service's limits and fixed identifiers, each a named value (docs/DECISIONS.md "Bank cards").
  */
 import type { RateLimit } from "../policy.js";
+import { CARD_OWNERS } from "../../protocol/tsm-wire.js";
 
 export interface TspPolicy {
   /** Live bank cards (not deleted) one phone may hold: Mi Pay's 8 (wallets.md §2.5, MIW-13). */
@@ -39,7 +40,7 @@ export const defaultTspPolicy: TspPolicy = {
 export const TOKEN_REQUESTOR_ID = "99977000001";
 
 /** The owner name of the scripts the token service queues with the TSM. */
-export const TSP_OWNER = "tsp";
+export const TSP_OWNER = CARD_OWNERS.bank;
 
 /** BIN controller prefix of our PARs (EMVCo PAR: 4 characters of controller id + 25 of reference). */
 export const PAR_PREFIX = "TW01";
