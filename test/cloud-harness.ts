@@ -135,6 +135,19 @@ export async function makeCloud(
 /** The headers of a signed-in user's request. */
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** The account's events from the start, as its signed-in user reads them. */
+export async function accountEvents<P = Record<string, unknown>>(
+  cloud: TestCloud,
+  token: string,
+): Promise<{ type: string; payload: P }[]> {
+  const r = await cloud.app.inject({
+    method: "GET",
+    url: "/api/v1/notifications?after=0",
+    headers: bearer(token),
+  });
+  return (r.json() as { events: { type: string; payload: P }[] }).events;
+}
+
 export const json = <T = Record<string, unknown>>(r: LightMyRequestResponse): T => r.json() as T;
 
 /** Signs up (or in) `phone` through the API; returns the bearer token and account id. */

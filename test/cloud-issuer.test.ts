@@ -14,7 +14,7 @@ import { DbIssuerStore } from "../src/cloud/issuer/store.js";
 import type { AuthorisationRequest } from "../src/emv/authorisation.js";
 import { arpc } from "../src/emv/cryptogram.js";
 import { encodeTrack2 } from "../src/emv/track2.js";
-import { backends, bearer, bind, json, sqliteBackend } from "./cloud-harness.js";
+import { accountEvents, backends, bearer, bind, json, sqliteBackend } from "./cloud-harness.js";
 import {
   CARDS,
   type PaymentsCloud,
@@ -207,13 +207,7 @@ for (const backend of backends) {
           [-6_00, "reversal"],
           [6_00, "approved"],
         ]);
-        const events = json<{ events: { type: string }[] }>(
-          await cloud.app.inject({
-            method: "GET",
-            url: "/api/v1/notifications?after=0",
-            headers: bearer(token),
-          }),
-        ).events.map((e) => e.type);
+        const events = (await accountEvents(cloud, token)).map((e) => e.type);
         expect(events.filter((e) => e === "bank_card.payment_reversed")).toHaveLength(1);
 
         // By idempotency key; a decline is not reversed; an unknown original is 404; the date is needed.
@@ -335,13 +329,7 @@ for (const backend of backends) {
         expect(await authorisationPostings(cloud)).toBe(3);
         expect((await cloud.app.cloud.ledger.account("issuer:ABC"))!.debitsPosted).toBe(9_00);
         // The decline reached the owner too.
-        const events = json<{ events: { type: string; payload: { responseCode?: string } }[] }>(
-          await cloud.app.inject({
-            method: "GET",
-            url: "/api/v1/notifications?after=0",
-            headers: bearer(token),
-          }),
-        ).events;
+        const events = await accountEvents<{ responseCode?: string }>(cloud, token);
         expect(events.filter((e) => e.type === "bank_card.payment")).toHaveLength(3);
         expect(
           events.filter((e) => e.type === "bank_card.payment_declined").map((e) => e.payload.responseCode),

@@ -29,7 +29,7 @@ import { deleteCommands, runSecureScript } from "../src/se/scp03-host.js";
 import { samplePackage } from "../src/se/testing/sample-applets.js";
 import { buildServer } from "../src/cloud/http/server.js";
 import { seededRng } from "../src/cloud/random.js";
-import { TEST_PEPPER, backends } from "./cloud-harness.js";
+import { TEST_PEPPER, accountEvents, backends } from "./cloud-harness.js";
 import {
   type LiveCloud,
   type TestPhone,
@@ -205,13 +205,7 @@ for (const backend of backends) {
         await cloud.app.inject({ method: "GET", url: "/api/v1/access/cards", headers: signedInHeaders(p) })
       ).json().cards[0];
       expect(card.placements[0]).toMatchObject({ state: "lost", aid: added.aid });
-      const events = (
-        await cloud.app.inject({
-          method: "GET",
-          url: "/api/v1/notifications?after=0",
-          headers: signedInHeaders(p),
-        })
-      ).json().events as { type: string; payload: { aid?: string } }[];
+      const events = await accountEvents<{ aid?: string }>(cloud, p.phone.cloud!.session!.token);
       expect(
         events.filter((e) => e.type.startsWith("tsm.instance.")).map((e) => [e.type, e.payload.aid]),
       ).toEqual([

@@ -16,7 +16,7 @@ import { IssuerClient } from "../src/emv/terminal/issuer-client.js";
 import { Pos } from "../src/emv/terminal/pos.js";
 import { MemoryLink } from "../src/nfc/memory.js";
 import type { TestCard } from "../src/cloud/issuer/test-cards.js";
-import { backends, bearer, bind, json, signed } from "./cloud-harness.js";
+import { accountEvents, backends, bearer, bind, json, signed } from "./cloud-harness.js";
 import {
   ALL_CARDS,
   CARDS,
@@ -622,13 +622,7 @@ for (const backend of backends) {
       expect(json<{ cards: CardView[] }>(after).cards).toEqual([]);
       const tokens = await cloud.db.db.selectFrom("issuer_tokens").select("status").execute();
       expect(tokens.map((t) => t.status)).toEqual(["deleted", "deleted"]);
-      const events = json<{ events: { type: string }[] }>(
-        await cloud.app.inject({
-          method: "GET",
-          url: "/api/v1/notifications?after=0",
-          headers: bearer(token),
-        }),
-      ).events.map((e) => e.type);
+      const events = (await accountEvents(cloud, token)).map((e) => e.type);
       expect(events).toEqual(
         expect.arrayContaining(["device.lost", "bank_cards.suspended", "bank_card.removed"]),
       );

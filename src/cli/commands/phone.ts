@@ -199,18 +199,18 @@ function method(value: string | undefined): VerificationMethod {
   return m;
 }
 
+/** `door open`'s reader options: `--reader uid|sector`, `--uid HEX…`, `--block N --key HEX --key-type A|B --credential HEX…`. */
+interface DoorReaderOptions {
+  reader?: string;
+  uid?: string[];
+  block?: string;
+  key?: string;
+  keyType?: string;
+  credential?: string[];
+}
+
 /** The door reader `door open` plays: by UID (default: the active card's, as if enrolled) or by sector. */
-export function doorReaderConfig(
-  phone: VirtualPhone | null,
-  o: {
-    reader?: string;
-    uid?: string[];
-    block?: string;
-    key?: string;
-    keyType?: string;
-    credential?: string[];
-  },
-): DoorConfig {
+export function doorReaderConfig(phone: VirtualPhone | null, o: DoorReaderOptions): DoorConfig {
   const mode = o.reader ?? "uid";
   const hex = (v: string, what: string, len?: number) => {
     if (!isHex(v) || (len !== undefined && v.replace(/\s/g, "").length !== len * 2))
@@ -509,17 +509,12 @@ export async function doorAdd(
 
 /** `door open`: a door reader taps the phone's active door card. */
 export async function doorOpen(
-  o: TerminalPhoneOptions & {
-    reader?: string;
-    uid?: string[];
-    block?: string;
-    key?: string;
-    keyType?: string;
-    credential?: string[];
-    /** `--pcsc [READER]`: tap a card on a PC/SC reader instead of the phone in memory. */
-    pcsc?: string | boolean;
-    timeout?: string;
-  },
+  o: TerminalPhoneOptions &
+    DoorReaderOptions & {
+      /** `--pcsc [READER]`: tap a card on a PC/SC reader instead of the phone in memory. */
+      pcsc?: string | boolean;
+      timeout?: string;
+    },
 ): Promise<string> {
   let decision;
   let phone: VirtualPhone | null = null;
