@@ -34,7 +34,7 @@ import {
   phoneInDir,
   phoneWorld,
 } from "./pcsc-phone.js";
-import { RUN_STACK_TESTS, missingStack, onVpcd, onVpcdSlot, replug, runTool } from "./pcsc-stack.js";
+import { RUN_STACK_TESTS, assertStack, onVpcd, onVpcdSlot, replug, runTool } from "./pcsc-stack.js";
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -127,11 +127,7 @@ describe("--pcsc without PC/SC", () => {
 });
 
 describe.skipIf(!RUN_STACK_TESTS)("--pcsc through pcscd and vpcd, the phone presented by the bridge", () => {
-  beforeAll(() => {
-    const missing = missingStack();
-    if (missing.length > 0)
-      throw new Error(`PC/SC stack incomplete: ${missing.join(", ")} (run scripts/setup-pcsc.sh)`);
-  });
+  beforeAll(assertStack);
 
   it("tapwallet read --pcsc (spawned) reads the phone's T-Union card", async () => {
     const dir = tempDir();

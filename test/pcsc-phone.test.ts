@@ -30,29 +30,22 @@ import {
   balanceOf,
   phoneWorld,
 } from "./pcsc-phone.js";
-import { IN_CI, RUN_STACK_TESTS, missingStack, onVpcd, replug, runTool } from "./pcsc-stack.js";
+import { RUN_STACK_TESTS, assertStack, onVpcd, replug, runTool, spacedHex } from "./pcsc-stack.js";
 
 const T_UNION_AID = "A000000632010105";
 const SELECT_PPSE = "00A404000E325041592E5359532E444446303100";
 const SELECT_T_UNION = `00A4040008${T_UNION_AID}00`;
 const GET_BALANCE = "805C000204";
-const spaced = (hex: string) => hex.replace(/(..)(?!$)/g, "$1 ");
 const ins = (code: number) => (c: Bytes) => c[0] === 0x80 && c[1] === code;
 
 describe.skipIf(!RUN_STACK_TESTS)("the phone in pcscd's virtual reader", () => {
-  beforeAll(() => {
-    const missing = missingStack();
-    if (missing.length > 0)
-      throw new Error(
-        `PC/SC stack incomplete${IN_CI ? " in CI" : ""}: ${missing.join(", ")} (run scripts/setup-pcsc.sh)`,
-      );
-  });
+  beforeAll(assertStack);
 
   it("scriptor selects the PPSE and the T-Union application on the phone's SE and reads the balance", async () => {
     const w = await phoneWorld();
     await w.topUp(50_00);
     await onVpcd(phoneFieldIcc(w.se), async ({ reader }) => {
-      const script = [SELECT_PPSE, SELECT_T_UNION, GET_BALANCE].map(spaced).join("\n") + "\n";
+      const script = [SELECT_PPSE, SELECT_T_UNION, GET_BALANCE].map(spacedHex).join("\n") + "\n";
       const r = await runTool("/usr/bin/scriptor", ["-r", reader], script);
       expect(r.code, r.stderr).toBe(0);
       const out = r.stdout.replace(/\s+/g, "");

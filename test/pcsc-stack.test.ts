@@ -21,19 +21,12 @@ import {
   SELECT_PPSE,
   TEST_AID,
 } from "./pcsc-doubles.js";
-import { IN_CI, RUN_STACK_TESTS, missingStack, onVpcd, runTool } from "./pcsc-stack.js";
+import { RUN_STACK_TESTS, assertStack, onVpcd, runTool, spacedHex } from "./pcsc-stack.js";
 
-const spaced = (hex: string) => hex.replace(/(..)(?!$)/g, "$1 ");
 const SELECT_PPSE_HEX = toHex(SELECT_PPSE);
 
 describe.skipIf(!RUN_STACK_TESTS)("PC/SC interop through pcscd and vpcd", () => {
-  beforeAll(() => {
-    const missing = missingStack();
-    if (missing.length > 0)
-      throw new Error(
-        `PC/SC stack incomplete${IN_CI ? " in CI" : ""}: ${missing.join(", ")} (run scripts/setup-pcsc.sh)`,
-      );
-  });
+  beforeAll(assertStack);
 
   it("our PC/SC link lists Virtual PCD 00 00, activates the card and exchanges APDUs", async () => {
     const card = new PpseTestCard();
@@ -54,7 +47,7 @@ describe.skipIf(!RUN_STACK_TESTS)("PC/SC interop through pcscd and vpcd", () => 
 
   it("scriptor (pcsc-tools) selects the PPSE", async () => {
     await onVpcd(new PpseTestCard(), async ({ reader }) => {
-      const r = await runTool("/usr/bin/scriptor", ["-r", reader], `${spaced(SELECT_PPSE_HEX)}\n`);
+      const r = await runTool("/usr/bin/scriptor", ["-r", reader], `${spacedHex(SELECT_PPSE_HEX)}\n`);
       expect(r.code, r.stderr).toBe(0);
       // scriptor prints 16 bytes a line: compare without white space.
       expect(r.stdout.replace(/\s+/g, "")).toContain(`<${toHex(PPSE_FCI)}9000:Normalprocessing.`);

@@ -57,6 +57,18 @@ export function missingStack(): string[] {
  */
 export const RUN_STACK_TESTS = IN_CI || missingStack().length === 0;
 
+/** For a stack test file's `beforeAll`: fails it, saying what is missing, when the stack is incomplete. */
+export function assertStack(): void {
+  const missing = missingStack();
+  if (missing.length > 0)
+    throw new Error(
+      `PC/SC stack incomplete${IN_CI ? " in CI" : ""}: ${missing.join(", ")} (run scripts/setup-pcsc.sh)`,
+    );
+}
+
+/** Hex with a space between bytes, as scriptor reads APDUs. */
+export const spacedHex = (hex: string): string => hex.replace(/(..)(?!$)/g, "$1 ");
+
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
