@@ -18,6 +18,15 @@ const fciOf = (aid: string) => {
   return `6F${(n + 8).toString(16).padStart(2, "0").toUpperCase()}84${n.toString(16).padStart(2, "0").toUpperCase()}${aid}A504544553549000`;
 };
 
+/** An SE whose selected applet answers 80 14 with 600 bytes. */
+function bigAnswerSe(): SecureElement {
+  const se = createTestSecureElement({ packages: [samplePackage] });
+  installForTest(se, { packageId: "test.applet", aid: fromHex(B), params: { category: "other", big: 600 } });
+  se.activate();
+  tap(se, select(B));
+  return se;
+}
+
 function seWith(signals?: HostSignals): SecureElement {
   const se = createTestSecureElement({
     packages: [samplePackage, fileSamplePackage],
@@ -159,14 +168,7 @@ describe("commands, channels and transactions", () => {
   });
 
   it("sends long answers in pieces: 61XX then GET RESPONSE", () => {
-    const se = createTestSecureElement({ packages: [samplePackage] });
-    installForTest(se, {
-      packageId: "test.applet",
-      aid: fromHex(B),
-      params: { category: "other", big: 600 },
-    });
-    se.activate();
-    tap(se, select(B));
+    const se = bigAnswerSe();
     const full = Uint8Array.from({ length: 600 }, (_, i) => i & 0xff);
     const [first, second, third] = tap(se, "8014000000", "00C0000000", "00C0000000");
     expect(first).toBe(toHex(full.subarray(0, 256)) + "6100");
@@ -181,14 +183,7 @@ describe("commands, channels and transactions", () => {
   });
 
   it("an extended Le receives the long answer at once", () => {
-    const se = createTestSecureElement({ packages: [samplePackage] });
-    installForTest(se, {
-      packageId: "test.applet",
-      aid: fromHex(B),
-      params: { category: "other", big: 600 },
-    });
-    se.activate();
-    tap(se, select(B));
+    const se = bigAnswerSe();
     const [r] = tap(se, "80140000000000");
     expect(r).toHaveLength(602 * 2);
     expect(r!.endsWith("9000")).toBe(true);
