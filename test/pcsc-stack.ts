@@ -17,7 +17,7 @@ import { VpcdBridge } from "../src/nfc/vpcd.js";
 import type { VirtualIcc } from "../src/nfc/vpcd-icc.js";
 import { VPCD_DEFAULT_PORT, vpcdReaderName } from "../src/nfc/vpcd-protocol.js";
 
-export const IN_CI = Boolean(process.env.CI);
+const IN_CI = Boolean(process.env.CI);
 
 function portListening(port: number): boolean {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
@@ -41,7 +41,7 @@ function addonInstalled(): boolean {
 }
 
 /** What of the stack is missing (empty when pcscd, vpcd, the addon and the client tools are all there). */
-export function missingStack(): string[] {
+function missingStack(): string[] {
   const missing: string[] = [];
   if (!existsSync(pcscdSocketPath())) missing.push(`pcscd (${pcscdSocketPath()})`);
   if (!portListening(VPCD_DEFAULT_PORT)) missing.push(`vpcd (port ${VPCD_DEFAULT_PORT})`);
