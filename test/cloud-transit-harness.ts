@@ -17,7 +17,7 @@ import {
 } from "../src/transit/index.js";
 import type { LiveCloud } from "./device-harness.js";
 
-export const transitOf = (cloud: LiveCloud): TransitService => cloud.app.cloud.transit;
+const transitOf = (cloud: LiveCloud): TransitService => cloud.app.cloud.transit;
 
 /** What the phone's SE says about its transit card (a reader in the field). */
 export async function readPhone(phone: VirtualPhone): Promise<TransitCardReading> {

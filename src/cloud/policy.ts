@@ -48,7 +48,7 @@ export interface CloudPolicy {
   deviceKeyCacheSize: number;
 }
 
-export const defaultPolicy: CloudPolicy = {
+const defaultPolicy: CloudPolicy = {
   sessionTtlMs: 30 * DAY,
   otpTtlMs: 5 * MINUTE,
   otpResendMs: 60 * SECOND,

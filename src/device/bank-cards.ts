@@ -98,19 +98,6 @@ export async function startBankCard(wallet: Wallet, card: NewBankCard): Promise<
   });
 }
 
-/** The bank's code again (once a minute). */
-export async function resendBankCode(wallet: Wallet, enrolmentId: string): Promise<EnrolmentInfo> {
-  wallet.requireRegistered();
-  return wallet
-    .client()
-    .request<EnrolmentInfo>(
-      "POST",
-      `/api/v1/bank-cards/enrolments/${encodeURIComponent(enrolmentId)}/code`,
-      "device",
-      {},
-    );
-}
-
 /**
  * Step 2: the bank's code. The token is issued and queued with the TSM; the sync that follows puts it on the
  * SE. Returns the card as the cloud sees it after the sync (`active` once it landed).

@@ -44,7 +44,7 @@ export function importDoorDump(bytes: Bytes, fileName?: string): ImportedDump {
 }
 
 /** The phone's own check before anything is sent: room on the SE, and the card may be emulated. */
-export function checkDoorCard(phone: VirtualPhone, card: MifareCard): Bytes {
+function checkDoorCard(phone: VirtualPhone, card: MifareCard): Bytes {
   const allowed = canAddDoorCard(phone.se, card);
   if (!allowed.ok)
     throw new TapwalletError(allowed.error.code, allowed.error.zh, allowed.error.en, {

@@ -11,7 +11,7 @@ import type { Operation, OperationResult, RegistryAction } from "../protocol/tsm
 import { REGISTRY_ACTIONS } from "../protocol/tsm-wire.js";
 import type { SecureElement } from "../se/secure-element.js";
 
-export const MAX_STEP_OPERATIONS = 256;
+const MAX_STEP_OPERATIONS = 256;
 
 /** A step of a sync, as the phone accepts it. */
 export type SyncStep =

@@ -18,8 +18,8 @@ import type { PhoneModelInfo } from "./models.js";
 import { type PhoneSettings, VERIFICATION_METHODS } from "./signals.js";
 
 export const PHONE_FORMAT = "tapwallet.phone/1";
-export const PHONE_FILE = "phone.json";
-export const KEY_FILE = "device-key.pem";
+const PHONE_FILE = "phone.json";
+const KEY_FILE = "device-key.pem";
 export const SE_FILE = "se.json";
 
 /** A card on the phone as the TSM named it at the last sync. */
@@ -54,7 +54,7 @@ export interface PhoneFile {
 }
 
 /** Where phones live: `$TAPWALLET_HOME/phones` (default `~/.tapwallet/phones`). */
-export function phonesRoot(env: NodeJS.ProcessEnv = process.env): string {
+function phonesRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(env["TAPWALLET_HOME"] || join(homedir(), ".tapwallet"), "phones");
 }
 

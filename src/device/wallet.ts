@@ -16,9 +16,9 @@ import type { VirtualPhone } from "./phone.js";
 import { parseSyncStep, runOperations } from "./relay.js";
 import { type CardRecord, readDeviceKey, writeDeviceKey } from "./state.js";
 
-export const PHONE_APP_VERSION = "tapwallet-phone/0.1.0";
-export const DEFAULT_SERVER = "http://127.0.0.1:8080";
-export const MAX_SYNC_SESSIONS = 3;
+const PHONE_APP_VERSION = "tapwallet-phone/0.1.0";
+const DEFAULT_SERVER = "http://127.0.0.1:8080";
+const MAX_SYNC_SESSIONS = 3;
 /** Outcomes worth another session at once. */
 const RETRYABLE = new Set(["secure_channel_refused", "se_no_answer", "response_not_authentic"]);
 /** Events that only ask the phone to sync. */

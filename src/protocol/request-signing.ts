@@ -23,7 +23,7 @@
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
 import { err, ok, type Result } from "../core/result.js";
 
-export const SIGNATURE_SCHEME = "TW1-ECDSA-P256-SHA256";
+const SIGNATURE_SCHEME = "TW1-ECDSA-P256-SHA256";
 
 export const SIGNATURE_HEADERS = {
   deviceId: "x-tapwallet-device-id",
@@ -42,7 +42,7 @@ export interface CanonicalParts {
   body?: Uint8Array | string;
 }
 
-export function bodyDigest(body?: Uint8Array | string): string {
+function bodyDigest(body?: Uint8Array | string): string {
   return createHash("sha256")
     .update(body ?? "")
     .digest("hex");

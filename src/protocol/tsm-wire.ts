@@ -46,9 +46,9 @@ export interface SyncReport {
 }
 
 export const MAX_OPERATIONS = 256;
-export const MAX_REPORT_ENTRIES = 64;
+const MAX_REPORT_ENTRIES = 64;
 /** Largest R-APDU a result may carry (hex characters): an extended answer of 4 KiB. */
-export const MAX_RESPONSE_HEX = 2 * (4096 + 2);
+const MAX_RESPONSE_HEX = 2 * (4096 + 2);
 
 const hex = (min: number, max: number) =>
   ({ type: "string", pattern: `^([0-9A-Fa-f]{2}){${min},${max}}$` }) as const;

@@ -23,10 +23,10 @@ import { TapwalletError } from "../core/errors.js";
 import { type Scp03Keys, scp03Kdf } from "./scp03.js";
 
 /** Key version number the factory gives every SE's first key set (GP: 30–3F for SCP03). */
-export const SE_KEY_VERSION = 0x30;
+const SE_KEY_VERSION = 0x30;
 
 /** Derivation constants of the three static keys (ours: distinct from Amendment D's session constants). */
-export const SE_KEY_CONSTANTS = { enc: 0x01, mac: 0x02, dek: 0x03 } as const;
+const SE_KEY_CONSTANTS = { enc: 0x01, mac: 0x02, dek: 0x03 } as const;
 
 /**
  * DEVELOPMENT ONLY — 开发专用. The factory master every virtual phone and every development TSM share when

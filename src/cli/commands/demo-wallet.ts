@@ -26,6 +26,7 @@ import { MemoryOtpSender } from "../../cloud/accounts/otp-sender.js";
 import { openDatabase } from "../../cloud/db/open.js";
 import { buildServer } from "../../cloud/http/server.js";
 import { TEST_CARDS } from "../../cloud/issuer/test-cards.js";
+import { CHANNEL_NAMES, type FundingChannel } from "../../cloud/transit/channels.js";
 import { TRANSIT_KEY_SEED_ENV } from "../../cloud/transit/keys.js";
 import { seMasterKeyFromEnv } from "../../se/factory-keys.js";
 import { MemoryBankOtpSender } from "../../cloud/tsp/bank-otp.js";
@@ -95,7 +96,7 @@ const BANK_CARD = TEST_CARDS[0]!; // 中国工商银行 ICBC debit, its code to 
 const TRANSIT_PRODUCT = "tu-jingjinji"; // 京津冀互联互通卡 (China T-Union), no card fee
 const BUS = { line: "0300", fare: 200 as Fen, name: { zh: "300 路公交", en: "bus 300" } };
 
-const channelName = { wechat: "微信支付 / WeChat Pay", alipay: "支付宝 / Alipay" } as const;
+const channelName = (c: FundingChannel) => `${CHANNEL_NAMES[c].zh} / ${CHANNEL_NAMES[c].en}`;
 const kindName: Record<string, string> = {
   open: "开卡 / opened",
   load: "充值 / top-up",
@@ -237,12 +238,12 @@ export async function walletDemo(
     });
     out(
       `6. 开交通卡 / transit card opened: ${opened.product.name.zh} / ${opened.product.name.en} No. ${opened.cardNumber}, ` +
-        `首次充值 / first top-up ${formatCny(50_00)} (${channelName.wechat})`,
+        `首次充值 / first top-up ${formatCny(50_00)} (${channelName("wechat")})`,
     );
     const topUp = await topUpTransitCard(wallet, opened.id, 30_00, { channel: "alipay" });
     const afterTopUp = await transitCard(wallet, opened.id);
     out(
-      `7. 充值 / top-up ${formatCny(topUp.amount)} (${channelName.alipay}): 云端验 MAC1、回 MAC2、验 TAC / ` +
+      `7. 充值 / top-up ${formatCny(topUp.amount)} (${channelName("alipay")}): 云端验 MAC1、回 MAC2、验 TAC / ` +
         `the cloud checked MAC1, answered MAC2, verified the TAC — 余额 / balance ${formatCny(afterTopUp.balance)}`,
     );
 

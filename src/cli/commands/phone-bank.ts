@@ -46,7 +46,7 @@ const byText: Record<string, string> = {
 };
 const kindText = { debit: "借记卡 / debit", credit: "信用卡 / credit" } as const;
 
-export function bankCardText(c: BankCardInfo): string {
+function bankCardText(c: BankCardInfo): string {
   const by = c.suspendedBy ? `（${byText[c.suspendedBy] ?? c.suspendedBy}）` : "";
   return (
     `${c.bank.zh} / ${c.bank.en}  ${kindText[c.kind]} ••${c.fundingLast4}  令牌 / token ••${c.tokenLast4}  ` +
@@ -54,7 +54,7 @@ export function bankCardText(c: BankCardInfo): string {
   );
 }
 
-export function paymentText(p: CardPayment): string {
+function paymentText(p: CardPayment): string {
   return (
     `${p.at}  ${formatCny(p.amount)}  ${p.merchantName ?? p.merchantId} (${p.terminalId})  ` +
     `${p.approved ? "批准 / approved" : "拒绝 / declined"} ${p.responseCode}` +
@@ -62,7 +62,7 @@ export function paymentText(p: CardPayment): string {
   );
 }
 
-export function enrolmentText(e: EnrolmentInfo): string {
+function enrolmentText(e: EnrolmentInfo): string {
   return (
     `${e.bank.zh} / ${e.bank.en} ${kindText[e.kind]} ••${e.fundingLast4}: ` +
     `银行验证码已发送至 ${e.codeSentTo}，${Math.round(e.expiresInSeconds / 60)} 分钟内有效 / ` +
@@ -71,7 +71,7 @@ export function enrolmentText(e: EnrolmentInfo): string {
 }
 
 /** The phone's live bank card a user named by id, last four digits (token or card) or bank. */
-export async function findBankCard(wallet: Wallet, query: string): Promise<BankCardInfo> {
+async function findBankCard(wallet: Wallet, query: string): Promise<BankCardInfo> {
   const q = query.trim();
   const cards = (await bankCards(wallet)).filter((c) => c.status !== "deleted");
   const byId = cards.filter((c) => c.id === q);

@@ -48,7 +48,7 @@ function yuan(text: string): number {
 }
 
 /** The account's card a user named by id, number, product id or a part of its name (live cards first). */
-export async function findTransitCard(wallet: Wallet, query: string): Promise<TransitCardInfo> {
+async function findTransitCard(wallet: Wallet, query: string): Promise<TransitCardInfo> {
   const q = query.trim();
   const cards = await transitCards(wallet);
   const live = (c: TransitCardInfo) => !["refunded", "failed", "replaced"].includes(c.state);
@@ -70,7 +70,7 @@ export async function findTransitCard(wallet: Wallet, query: string): Promise<Tr
   return hits[0]!;
 }
 
-export function transitCardText(c: TransitCardInfo): string {
+function transitCardText(c: TransitCardInfo): string {
   const onCard = c.cardBalance === null ? "" : `  卡内 / on card ${formatCny(c.cardBalance)}`;
   return (
     `${c.product.name.zh} / ${c.product.name.en}  ${c.cardNumber}  ${c.state}\n` +
@@ -78,7 +78,7 @@ export function transitCardText(c: TransitCardInfo): string {
   );
 }
 
-export function workflowText(w: WorkflowInfo): string {
+function workflowText(w: WorkflowInfo): string {
   const what = w.kind === "refund" ? "退卡 / refund" : "移卡 / transfer";
   const lines = [`${what} ${w.id}: ${w.state}`];
   if (w.provenBalance !== null)

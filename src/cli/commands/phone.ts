@@ -58,7 +58,7 @@ import { registerBankPhoneCommands } from "./phone-bank.js";
 import { registerTransitPhoneCommands } from "./phone-transit.js";
 
 /** `phone init`: the factory makes a phone in its state directory. */
-export function initPhone(options: PhoneSelector & { model: string; region?: string }): {
+function initPhone(options: PhoneSelector & { model: string; region?: string }): {
   phone: VirtualPhone;
   developmentMaster: boolean;
 } {
@@ -94,7 +94,7 @@ const stateText: Record<PhoneCard["state"], string> = {
   "non-activatable": "非接触不可用 / contact only",
 };
 
-export function showJson(phone: VirtualPhone) {
+function showJson(phone: VirtualPhone) {
   const c = phone.cloud;
   return {
     name: phone.name,
@@ -120,7 +120,7 @@ export function showJson(phone: VirtualPhone) {
   };
 }
 
-export function showText(phone: VirtualPhone): string {
+function showText(phone: VirtualPhone): string {
   const j = showJson(phone);
   const v = j.verification;
   const lines = [
@@ -140,7 +140,7 @@ export function showText(phone: VirtualPhone): string {
   return lines.join("\n") + "\n";
 }
 
-export function cardsText(cards: PhoneCard[]): string {
+function cardsText(cards: PhoneCard[]): string {
   if (cards.length === 0) return "手机上还没有卡片 / no cards on this phone\n";
   return (
     cards
@@ -155,7 +155,7 @@ export function cardsText(cards: PhoneCard[]): string {
   );
 }
 
-export function syncText(r: SyncOutcome): string {
+function syncText(r: SyncOutcome): string {
   const lines: string[] = [];
   if (r.lost)
     lines.push(
@@ -210,7 +210,7 @@ interface DoorReaderOptions {
 }
 
 /** The door reader `door open` plays: by UID (default: the active card's, as if enrolled) or by sector. */
-export function doorReaderConfig(phone: VirtualPhone | null, o: DoorReaderOptions): DoorConfig {
+function doorReaderConfig(phone: VirtualPhone | null, o: DoorReaderOptions): DoorConfig {
   const mode = o.reader ?? "uid";
   const hex = (v: string, what: string, len?: number) => {
     if (!isHex(v) || (len !== undefined && v.replace(/\s/g, "").length !== len * 2))
@@ -489,7 +489,7 @@ function readDump(path: string): Uint8Array {
 }
 
 /** `door add FILE`: check, then upload and install through the cloud (or `--local`: straight through the TSM script path). */
-export async function doorAdd(
+async function doorAdd(
   file: string,
   o: TerminalPhoneOptions & { local?: boolean; label?: string },
 ): Promise<string> {

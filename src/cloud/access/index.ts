@@ -8,10 +8,3 @@ export const accessModule: CloudModule = {
   migrations: accessMigrations,
   routes: accessRoutes,
 };
-export {
-  ACCESS_OWNER,
-  AccessService,
-  MAX_DOOR_CARDS_PER_ACCOUNT,
-  type DoorCardView,
-  type PlacementView,
-} from "./service.js";

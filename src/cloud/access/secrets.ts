@@ -5,10 +5,10 @@
 import { type Bytes, ascii } from "../../core/bytes.js";
 import { sealingKeyFromEnv } from "../tsm/secrets.js";
 
-export const ACCESS_KEY_ENV = "ACCESS_CARD_KEY";
+const ACCESS_KEY_ENV = "ACCESS_CARD_KEY";
 
 /** DEVELOPMENT ONLY — 开发专用. */
-export const DEV_ACCESS_KEY: Bytes = ascii("TAPWALLET-DEV-DOOR-CARD-KEY-32-B");
+const DEV_ACCESS_KEY: Bytes = ascii("TAPWALLET-DEV-DOOR-CARD-KEY-32-B");
 
 export function accessKeyFromEnv(env: NodeJS.ProcessEnv = process.env): Bytes {
   return sealingKeyFromEnv(env, ACCESS_KEY_ENV, DEV_ACCESS_KEY);

@@ -33,9 +33,9 @@ import type { ScriptEvent, InstanceEvent, TsmService } from "../tsm/service.js";
 import type { AccessCardsTable, AccessPlacementsTable, PlacementState } from "./tables.js";
 import { CARD_OWNERS } from "../../protocol/tsm-wire.js";
 
-export const ACCESS_OWNER = CARD_OWNERS.door;
+const ACCESS_OWNER = CARD_OWNERS.door;
 /** Door cards one account may keep. */
-export const MAX_DOOR_CARDS_PER_ACCOUNT = 50;
+const MAX_DOOR_CARDS_PER_ACCOUNT = 50;
 
 export interface PlacementView {
   deviceId: string;

@@ -11,7 +11,7 @@ const phone = {
   description: "中国大陆手机号 / mainland China mobile number: 11 digits 1[3-9]…, optionally +86 and spaces",
 } as const;
 
-export const accountView = {
+const accountView = {
   type: "object",
   required: ["id", "phone", "createdAt"],
   properties: {

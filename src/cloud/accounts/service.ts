@@ -21,7 +21,7 @@ import { hmacSha256Hex, sameDigest, sha256Hex } from "../secrets.js";
 import type { OtpSender } from "./otp-sender.js";
 import { maskPhone, parseMainlandMobile } from "./phone.js";
 
-export const OTP_DIGITS = 6;
+const OTP_DIGITS = 6;
 const SESSION_TOKEN_PREFIX = "tws";
 const SESSION_TOKEN = /^tws_[A-Za-z0-9_-]{43}$/;
 

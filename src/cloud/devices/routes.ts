@@ -20,7 +20,7 @@ const model = {
   },
 } as const;
 
-export const deviceView = {
+const deviceView = {
   type: "object",
   required: [
     "id",

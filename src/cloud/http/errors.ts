@@ -7,7 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isCloudError, type ErrorKind } from "../errors.js";
 import { zhEn } from "./schemas.js";
 
-export const STATUS_OF: Record<ErrorKind, number> = {
+const STATUS_OF: Record<ErrorKind, number> = {
   invalid: 400,
   unauthenticated: 401,
   refused: 403,
@@ -24,7 +24,7 @@ export interface ErrorBody {
   details?: Record<string, unknown>;
 }
 
-export const errorSchema = {
+const errorSchema = {
   $id: "Error",
   type: "object",
   description: "错误 / error: a stable code and a message in zh-CN and English",

@@ -23,8 +23,8 @@ import { Auth } from "./auth.js";
 import { installErrorHandling, withErrors } from "./errors.js";
 import { webApp } from "./web.js";
 
-export const API_PREFIX = "/api/v1";
-export const API_VERSION = "1.0.0";
+const API_PREFIX = "/api/v1";
+const API_VERSION = "1.0.0";
 /** Default largest request body: the API takes small JSON documents only. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 

@@ -11,7 +11,7 @@ import fastifyStatic from "@fastify/static";
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 
 /** `web/dist` of this package, from `src/cloud/http/` and `dist/cloud/http/` alike. */
-export const DEFAULT_WEB_ROOT = fileURLToPath(new URL("../../../web/dist/", import.meta.url));
+const DEFAULT_WEB_ROOT = fileURLToPath(new URL("../../../web/dist/", import.meta.url));
 
 export interface WebAppOptions {
   /** The built app's folder; `DEFAULT_WEB_ROOT` when absent. */

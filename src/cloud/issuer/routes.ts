@@ -26,7 +26,7 @@ declare module "fastify" {
 
 const hex = (maxBytes: number) => ({ type: "string", pattern: `^([0-9A-Fa-f]{2}){1,${maxBytes}}$` }) as const;
 
-export const authorisationRequestSchema = {
+const authorisationRequestSchema = {
   type: "object",
   required: [
     "stan",

@@ -21,7 +21,7 @@ import type { IssuerTokensTable } from "./tables.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function tokenFromRow(r: IssuerTokensTable): TokenRecord {
+function tokenFromRow(r: IssuerTokensTable): TokenRecord {
   const t: TokenRecord = {
     token: r.token,
     psn: r.psn,

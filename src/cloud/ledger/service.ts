@@ -33,9 +33,9 @@ import {
 import { checkLedgerInvariants, type FloatProofSource, type InvariantReport } from "./invariants.js";
 
 /** Largest amount one entry may carry: 100 亿元. Keeps every running total far inside 2^53. */
-export const MAX_ENTRY_FEN = 1_000_000_000_000;
+const MAX_ENTRY_FEN = 1_000_000_000_000;
 /** Most entries one posting may have. */
-export const MAX_ENTRIES = 16;
+const MAX_ENTRIES = 16;
 
 export interface Entry {
   account: string;

@@ -18,7 +18,7 @@ import type { Operation, OperationResult } from "../../protocol/tsm-wire.js";
 /** The key index our cards are personalised with (src/transit/card/personalisation.ts DEFAULT_KEY_INDEX). */
 const KEY_INDEX = 0x01;
 /** SFI of the transaction records (EF18) and how many a card keeps. */
-export const RECORDS_SFI = 0x18;
+const RECORDS_SFI = 0x18;
 export const RECORD_COUNT = 10;
 
 export type CardOperation = Extract<Operation, { type: "apdu" }>;

@@ -39,7 +39,7 @@ export interface OpenRequest {
 }
 
 /** Card states that hold (or are about to hold) a place on the phone's SE. */
-export const ON_SE_STATES = ["issuing", "active", "moving", "refunding"] as const;
+const ON_SE_STATES = ["issuing", "active", "moving", "refunding"] as const;
 
 const CARD_VALIDITY_YEARS = 10;
 

@@ -26,7 +26,7 @@ export const isFundingChannel = (c: string): c is FundingChannel =>
   (FUNDING_CHANNELS as readonly string[]).includes(c);
 
 /** Refundable open-card fees are deposits: held apart from fee revenue until the card is refunded. */
-export const DEPOSITS_ACCOUNT = "fees:transit.deposits";
+const DEPOSITS_ACCOUNT = "fees:transit.deposits";
 
 export const transitAccounts = {
   channel: (ch: FundingChannel) => ledgerAccountIds.channel(ch),

@@ -25,7 +25,7 @@ import { transitAccounts } from "./channels.js";
 import type { CardRow, TransitCore, Trx } from "./core.js";
 import { transitErrors } from "./errors.js";
 
-export const OPERATOR_ID = /^[a-z0-9][a-z0-9-]{0,40}$/;
+const OPERATOR_ID = /^[a-z0-9][a-z0-9-]{0,40}$/;
 
 export type RecordOutcome = "cleared" | "recorded" | "duplicate" | "rejected";
 

@@ -10,7 +10,7 @@ import type { Executor } from "../db/tx.js";
 import type { FloatProofSource, ProvenFloat } from "../ledger/invariants.js";
 import { transitAccounts } from "./channels.js";
 
-export async function provenFloats(exec: Executor): Promise<ProvenFloat[]> {
+async function provenFloats(exec: Executor): Promise<ProvenFloat[]> {
   const balances = await exec
     .selectFrom("transit_cards")
     .select((eb) => ["product_id", eb.fn.sum<number>("balance").as("total")])

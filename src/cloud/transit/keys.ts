@@ -33,7 +33,7 @@ export interface TransitKeySource {
 }
 
 /** Master keys derived from one seed, memoised per product and algorithm (they never change in a process). */
-export function transitKeys(seed: string, development = false): TransitKeySource {
+function transitKeys(seed: string, development = false): TransitKeySource {
   const store = new IssuerKeyStore(seed);
   const masters = new Map<string, MasterKeys>();
   const tacs = new Map<string, Uint8Array>();

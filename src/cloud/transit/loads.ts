@@ -37,7 +37,7 @@ export type LoadRow = TransitLoadsTable;
 export type ChallengeRow = TransitChallengesTable;
 
 /** Our load terminal's number prefix; the last four bytes of each challenge's terminal are random. */
-export const LOAD_TERMINAL_PREFIX = fromHex("0001");
+const LOAD_TERMINAL_PREFIX = fromHex("0001");
 
 export interface Challenge {
   id: string;

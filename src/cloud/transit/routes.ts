@@ -14,7 +14,7 @@ import { type OperationResult, operationSchema, resultSchema } from "../../proto
 import { FUNDING_CHANNELS } from "./channels.js";
 import { transitErrors } from "./errors.js";
 
-export const OPERATOR_KEY_HEADER = "x-operator-key";
+const OPERATOR_KEY_HEADER = "x-operator-key";
 
 declare module "fastify" {
   interface FastifyRequest {

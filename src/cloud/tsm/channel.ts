@@ -12,7 +12,7 @@ import { type Scp03Keys, SECURITY_LEVEL } from "../../se/scp03.js";
 import { HostSession } from "../../se/scp03-host.js";
 
 /** C-MAC, C-DECRYPTION and R-MAC: the SE's answers (its registry, above all) come back authenticated. */
-export const TSM_SECURITY_LEVEL = SECURITY_LEVEL.C_MAC | SECURITY_LEVEL.C_DECRYPTION | SECURITY_LEVEL.R_MAC;
+const TSM_SECURITY_LEVEL = SECURITY_LEVEL.C_MAC | SECURITY_LEVEL.C_DECRYPTION | SECURITY_LEVEL.R_MAC;
 
 export class ChannelReplay {
   private constructor(

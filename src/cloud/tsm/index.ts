@@ -5,18 +5,4 @@ import { tsmRoutes } from "./routes.js";
 
 export const tsmModule: CloudModule = { name: "tsm", migrations: tsmMigrations, routes: tsmRoutes };
 
-export type {
-  InstanceEvent,
-  InstanceView,
-  RelayContext,
-  RelayHandler,
-  RelayStep,
-  ScriptError,
-  ScriptEvent,
-  ScriptView,
-  SyncSummary,
-  TsmSubscriber,
-} from "./service.js";
-export { TSM_LIMITS, TsmService } from "./service.js";
-export type { DeleteSpec, InstallSpec, Label, PersonalizeSpec, RegistrySpec, RelaySpec } from "./scripts.js";
-export type { RegistryAction } from "../../protocol/tsm-wire.js";
+export type { RelayHandler } from "./service.js";

@@ -28,7 +28,7 @@ const scriptError = {
   },
 } as const;
 
-export const scriptView = {
+const scriptView = {
   type: "object",
   required: [
     "id",
@@ -58,7 +58,7 @@ export const scriptView = {
   },
 } as const;
 
-export const instanceView = {
+const instanceView = {
   type: "object",
   required: ["aid", "packageId", "lifecycle", "state", "owner", "ref", "label", "updatedAt"],
   properties: {

@@ -16,7 +16,7 @@ export interface TsmSecrets {
   keyEncryptionKey: Bytes;
 }
 
-export const TSM_KEK_ENV = "TSM_KEY_ENCRYPTION_KEY";
+const TSM_KEK_ENV = "TSM_KEY_ENCRYPTION_KEY";
 
 /** DEVELOPMENT ONLY — 开发专用: the sealing key of a development TSM. */
 export const DEV_TSM_KEK: Bytes = ascii("TAPWALLET-DEV-TSM-KEK-ONLY-32-BY");

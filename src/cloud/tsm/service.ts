@@ -59,7 +59,7 @@ import type {
 import type { Operation, OperationResult, RegistryAction, SyncReport } from "../../protocol/tsm-wire.js";
 
 /** The TSM's limits. */
-export const TSM_LIMITS = {
+const TSM_LIMITS = {
   /** A session not advanced for this long is over; its scripts go back to the queue. */
   sessionTtlMs: 2 * 60_000,
   /** Sessions that broke off (secure channel refused, no answer) before a script is given up as failed. */

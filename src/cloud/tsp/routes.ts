@@ -30,7 +30,7 @@ const bank = {
   properties: { code: { type: "string" }, zh: { type: "string" }, en: { type: "string" } },
 } as const;
 
-export const bankCardView = {
+const bankCardView = {
   type: "object",
   required: [
     "id",

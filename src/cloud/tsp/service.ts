@@ -57,7 +57,6 @@ export type {
   IssuerTokenView,
   LifecycleAction,
 } from "./views.js";
-export { TSP_OWNER } from "./policy.js";
 
 type Trx = Transaction<Database>;
 
