@@ -92,4 +92,28 @@ export const issuerMigrations: Record<string, Migration> = {
       await db.schema.alterTable("issuer_requests").addColumn("amount", "bigint").execute();
     },
   },
+  "202605020100_issuer_offline_clearing": {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      // Offline approvals cleared: the primary key (token:ATC) makes each clear once, even between racing uploads.
+      await db.schema
+        .createTable("issuer_clearings")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("clearing_id", "text", (c) => c.notNull().unique())
+        .addColumn("token", "text", (c) => c.notNull().references("issuer_tokens.token"))
+        .addColumn("atc", "integer", (c) => c.notNull())
+        .addColumn("amount", "bigint", (c) => c.notNull())
+        .addColumn("currency", "text", (c) => c.notNull())
+        .addColumn("cryptogram", "text", (c) => c.notNull())
+        .addColumn("terminal_id", "text", (c) => c.notNull())
+        .addColumn("merchant_id", "text", (c) => c.notNull())
+        .addColumn("stan", "integer", (c) => c.notNull())
+        .addColumn("captured_at", "bigint", (c) => c.notNull())
+        .addColumn("cleared_at", "bigint", (c) => c.notNull())
+        .addColumn("shortfall", "bigint", (c) => c.notNull())
+        .addColumn("token_status", "text", (c) => c.notNull())
+        .addColumn("posting_id", "text")
+        .execute();
+    },
+  },
 };

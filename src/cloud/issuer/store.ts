@@ -9,6 +9,7 @@ import type { Transaction } from "kysely";
 import type {
   AccountRecord,
   AuthorisationRecord,
+  ClearingEntry,
   IssuerStore,
   IssuerTx,
   TokenRecord,
@@ -157,6 +158,53 @@ function txOver(trx: Transaction<Database>, dialect: Dialect): IssuerTx {
         if (r.authorisation_code !== null) a.authorisationCode = r.authorisation_code;
         return a;
       });
+    },
+    async clearing(token, atc): Promise<ClearingEntry | undefined> {
+      const r = await trx
+        .selectFrom("issuer_clearings")
+        .selectAll()
+        .where("id", "=", `${token}:${atc}`)
+        .executeTakeFirst();
+      return (
+        r && {
+          id: r.id,
+          clearingId: r.clearing_id,
+          token: r.token,
+          atc: r.atc,
+          amount: r.amount,
+          currency: r.currency,
+          cryptogram: r.cryptogram,
+          terminalId: r.terminal_id,
+          merchantId: r.merchant_id,
+          stan: r.stan,
+          capturedAt: iso(r.captured_at),
+          clearedAt: iso(r.cleared_at),
+          shortfall: r.shortfall,
+          tokenStatus: r.token_status,
+        }
+      );
+    },
+    async saveClearing(c) {
+      await trx
+        .insertInto("issuer_clearings")
+        .values({
+          id: c.id,
+          clearing_id: c.clearingId,
+          token: c.token,
+          atc: c.atc,
+          amount: c.amount,
+          currency: c.currency,
+          cryptogram: c.cryptogram,
+          terminal_id: c.terminalId,
+          merchant_id: c.merchantId,
+          stan: c.stan,
+          captured_at: Date.parse(c.capturedAt),
+          cleared_at: Date.parse(c.clearedAt),
+          shortfall: c.shortfall,
+          token_status: c.tokenStatus,
+          posting_id: null,
+        })
+        .execute();
     },
   };
 }

@@ -1,8 +1,8 @@
 /**
  * The issuer host's tables: the funding accounts it keeps (test cards seeded from fixtures), the tokens it
  * issued with their ATC window and velocity counters, every authorisation it decided, the answers it gave
- * per request key (so a retried authorisation is answered the same way and never charged twice), and the
- * API keys of the acquirers and issuers that call it. Money is fen, times epoch ms.
+ * per request key (so a retried authorisation is answered the same way and never charged twice), the
+ * offline approvals it cleared, and the API keys of the acquirers and issuers that call it. Money is fen, times epoch ms.
  *
  * No column ever holds a PAN in the clear: funding accounts are keyed by the vault's keyed fingerprint of
  * the PAN, tokens keep the PAN AES-256-GCM sealed (iv, data, tag; the token is the associated data).
@@ -72,6 +72,30 @@ export interface IssuerAuthorisationsTable {
   stan: number;
 }
 
+/** An offline approval cleared (src/emv's `ClearingEntry`): one row per (token, ATC), the primary key. */
+export interface IssuerClearingsTable {
+  /** token:ATC */
+  id: string;
+  /** clr_…: the reference postings and the owner's card transaction name. */
+  clearing_id: string;
+  token: string;
+  atc: number;
+  amount: number;
+  currency: string;
+  /** The TC (9F26), hex. */
+  cryptogram: string;
+  terminal_id: string;
+  merchant_id: string;
+  stan: number;
+  captured_at: number;
+  cleared_at: number;
+  /** What the funding account lacked, fen (0: covered). */
+  shortfall: number;
+  token_status: "active" | "suspended" | "deleted";
+  /** The ledger posting (set by the issuer service in the same transaction). */
+  posting_id: string | null;
+}
+
 export interface IssuerRequestsTable {
   /**
    * `<api key id>:k:<explicit key>` or `<api key id>:t:<terminal>:<STAN>:<YYMMDD>`; a reversal of it is
@@ -109,4 +133,5 @@ export interface IssuerTables {
   issuer_authorisations: IssuerAuthorisationsTable;
   issuer_requests: IssuerRequestsTable;
   issuer_api_keys: IssuerApiKeysTable;
+  issuer_clearings: IssuerClearingsTable;
 }

@@ -18,6 +18,12 @@ import type { Fen } from "../../core/money.js";
 import { parseTlv } from "../../core/tlv.js";
 import { generateRsaKeyAsync } from "../../crypto/index.js";
 import type { AuthorisationRequest, AuthorisationResponse, Issuer } from "../authorisation.js";
+import {
+  type ClearingReason,
+  type ClearingResult,
+  clearingResult,
+  parseClearingRecord,
+} from "../clearing.js";
 import { type Dgi, type TokenCardData, buildQpbocPersonalisation } from "../card/personalisation.js";
 import {
   type AcAlgorithm,
@@ -28,7 +34,7 @@ import {
   cryptogramMatches,
   sessionKey,
 } from "../cryptogram.js";
-import { cryptogramTypeOfCid, decodeCvr, decodeIad } from "../iad.js";
+import { CID, type Cvr, cryptogramTypeOfCid, decodeCvr, decodeIad } from "../iad.js";
 import type { IssuerPki } from "../pki/issuer-pki.js";
 import { CVN_PBOC } from "../profile.js";
 import { isLuhnValid, luhnCheckDigit, parseTrack2 } from "../track2.js";
@@ -36,6 +42,7 @@ import { type DeclineReason, RC, RESPONSE_CODES, type ResponseCode } from "./res
 import type {
   AccountRecord,
   AuthorisationRecord,
+  ClearingEntry,
   IssuerStore,
   IssuerTx,
   TokenLimits,
@@ -281,26 +288,9 @@ export class IssuerHost implements Issuer {
         return answer(RC.expiredCard, "token-expired");
 
       // The cryptogram, with the keys the token was issued under.
-      const iad = decodeIad(f55.get(0x9f10)!);
-      if (!iad.ok || iad.value.cvn !== CVN_PBOC || iad.value.dki !== t.dki)
-        return answer(RC.doNotHonour, "cryptogram-profile");
-      if (algorithmOfId(iad.value.algorithmId) !== t.algorithm)
-        return answer(RC.doNotHonour, "cryptogram-profile");
-      const cvr = decodeCvr(iad.value.cvr);
-      if (!cvr.ok) return answer(RC.doNotHonour, "cryptogram-profile");
-      const imk = this.o.keys.acMasterKey(t.dki, t.algorithm);
-      if (!imk) return answer(RC.systemError, "key-missing");
-      const atc = readUintBE(f55.get(0x9f36)!);
-      const data = acDataOfTags(f55, iad.value.cvr);
-      if (data === null) return answer(RC.formatError, "malformed-request");
-      const udk = cardMasterKey(imk, t.token, t.psn, t.algorithm);
-      const sk = sessionKey(udk, atc, t.algorithm);
-      udk.fill(0);
-      const ac = f55.get(0x9f26)!;
-      if (!cryptogramMatches(sk, data, ac, t.algorithm)) {
-        sk.fill(0);
-        return answer(RC.doNotHonour, "cryptogram-invalid");
-      }
+      const checked = this.checkCryptogram(t, f55);
+      if (!checked.ok) return answer(checked.rc, checked.reason);
+      const { sk, ac, atc, cvr } = checked;
       // From here on the card is genuine: every answer carries an ARPC, and the ATC is used up.
       const reply = (rc: ResponseCode, reason: DeclineReason, authorisationCode?: string) => {
         const arc = ascii(rc);
@@ -331,24 +321,19 @@ export class IssuerHost implements Issuer {
       };
 
       const cid = f55.get(0x9f27);
-      const type = cid ? cryptogramTypeOfCid(cid[0]!) : cvr.value.type;
-      if (type !== cvr.value.type || type === "AAC" || type === null)
-        return reply(RC.doNotHonour, "card-declined");
+      const type = cid ? cryptogramTypeOfCid(cid[0]!) : cvr.type;
+      if (type !== cvr.type || type === "AAC" || type === null) return reply(RC.doNotHonour, "card-declined");
 
       if (t.atc.recent.includes(atc)) return reply(RC.duplicate, "atc-replay");
       if (t.atc.highest > 0 && atc <= t.atc.highest - this.window.behind)
         return reply(RC.duplicate, "atc-too-old");
       if (atc > t.atc.highest + this.window.ahead) return reply(RC.doNotHonour, "atc-jump");
-      const highest = Math.max(t.atc.highest, atc);
-      t.atc = {
-        highest,
-        recent: [...t.atc.recent, atc].filter((x) => x > highest - this.window.behind).sort((a, b) => a - b),
-      };
+      this.useAtc(t, atc);
       if (t.day.date !== today) t.day = { date: today, amount: 0, count: 0 };
       await tx.saveToken(t);
 
       if (req.cvm === "online-pin") return record(RC.pinRequired, "pin-not-supported");
-      if (amount > t.limits.noCvm && !cvr.value.cdcvm && req.cvm !== "signature")
+      if (amount > t.limits.noCvm && !cvr.cdcvm && req.cvm !== "signature")
         return record(RC.notPermitted, "cvm-required");
       const fundingPan = this.o.vault.open(t.fundingPan, t.token);
       if (!fundingPan.ok) return record(RC.systemError, "no-account");
@@ -367,6 +352,135 @@ export class IssuerHost implements Issuer {
       await tx.saveToken(t);
       return record(RC.approved, "approved", digits(this.o.random(6)));
     });
+  }
+  /**
+   * The CVN 01 cryptogram of field 55 (an ARQC or a TC: the same data list, the same keys) with the keys the
+   * token was issued under: UDK = option A(IMK, token, PSN), the PBOC session key of the ATC. On success the
+   * session key is the caller's to use and wipe.
+   */
+  private checkCryptogram(
+    t: TokenRecord,
+    f55: ReadonlyMap<number, Bytes>,
+  ):
+    | { ok: true; sk: Bytes; ac: Bytes; atc: number; cvr: Cvr }
+    | { ok: false; rc: ResponseCode; reason: DeclineReason } {
+    const iad = decodeIad(f55.get(0x9f10)!);
+    if (!iad.ok || iad.value.cvn !== CVN_PBOC || iad.value.dki !== t.dki)
+      return { ok: false, rc: RC.doNotHonour, reason: "cryptogram-profile" };
+    if (algorithmOfId(iad.value.algorithmId) !== t.algorithm)
+      return { ok: false, rc: RC.doNotHonour, reason: "cryptogram-profile" };
+    const cvr = decodeCvr(iad.value.cvr);
+    if (!cvr.ok) return { ok: false, rc: RC.doNotHonour, reason: "cryptogram-profile" };
+    const imk = this.o.keys.acMasterKey(t.dki, t.algorithm);
+    if (!imk) return { ok: false, rc: RC.systemError, reason: "key-missing" };
+    const atc = readUintBE(f55.get(0x9f36)!);
+    const data = acDataOfTags(f55, iad.value.cvr);
+    if (data === null) return { ok: false, rc: RC.formatError, reason: "malformed-request" };
+    const udk = cardMasterKey(imk, t.token, t.psn, t.algorithm);
+    const sk = sessionKey(udk, atc, t.algorithm);
+    udk.fill(0);
+    const ac = f55.get(0x9f26)!;
+    if (!cryptogramMatches(sk, data, ac, t.algorithm)) {
+      sk.fill(0);
+      return { ok: false, rc: RC.doNotHonour, reason: "cryptogram-invalid" };
+    }
+    return { ok: true, sk, ac, atc, cvr: cvr.value };
+  }
+
+  /** Marks an ATC used: the highest moves up, the window keeps the recent ones (older ones fall out). */
+  private useAtc(t: TokenRecord, atc: number): void {
+    const highest = Math.max(t.atc.highest, atc);
+    t.atc = {
+      highest,
+      recent: [...new Set([...t.atc.recent, atc])]
+        .filter((x) => x > highest - this.window.behind)
+        .sort((a, b) => a - b),
+    };
+  }
+
+  // ---- offline clearing ---------------------------------------------------------------------------------
+
+  /**
+   * Clears one offline approval a POS uploaded (src/emv/clearing.ts): the record parsed (untrusted) → the
+   * token known and not deleted → the TC verified exactly as an ARQC is (same keys, same data list), 9F27 and
+   * the CVR saying TC → cleared once per (token, ATC): the same record again is a duplicate that moves
+   * nothing; another cryptogram under a cleared ATC, or an ATC an online authorisation used, is refused →
+   * the funding account debited. The card approved offline on the issuer's behalf, so the payment is
+   * honoured even on a suspended token or beyond the funds: the account goes negative and the shortfall is
+   * recorded and answered. The ATC joins the online window (an online replay of it is refused) without
+   * the window's "too old" or "jump" rules: records arrive late and in any order.
+   */
+  async clear(input: unknown): Promise<ClearingResult> {
+    const parsed = parseClearingRecord(input);
+    if (!parsed.ok)
+      return clearingResult("refused", parsed.reason, parsed.atc !== undefined ? { atc: parsed.atc } : {});
+    const { record, token, atc, amount, f55 } = parsed.value;
+    const named = { tokenLast4: token.slice(-4), atc };
+    const refused = (reason: ClearingReason) => clearingResult("refused", reason, named);
+
+    return this.o.store.transaction(async (tx) => {
+      const t = await tx.token(token);
+      if (!t) return refused("unknown-token");
+      if (t.status === "deleted") return refused("token-deleted");
+      const checked = this.checkCryptogram(t, f55);
+      if (!checked.ok)
+        return refused(
+          checked.reason === "malformed-request" ? "malformed-record" : (checked.reason as ClearingReason),
+        );
+      checked.sk.fill(0);
+      if (parsed.value.cid !== CID.TC || checked.cvr.type !== "TC") return refused("not-offline-approved");
+
+      const prior = await tx.clearing(token, atc);
+      if (prior) {
+        if (prior.cryptogram !== toHex(checked.ac)) return refused("atc-already-cleared");
+        return clearingResult("duplicate", "already-cleared", {
+          ...named,
+          amount: prior.amount,
+          clearingId: prior.clearingId,
+        });
+      }
+      if (t.atc.recent.includes(atc) || (await tx.authorisations(token)).some((a) => a.atc === atc))
+        return refused("atc-used-online");
+
+      const fundingPan = this.o.vault.open(t.fundingPan, t.token);
+      const account = fundingPan.ok
+        ? await tx.account(this.o.vault.fingerprint(fundingPan.value))
+        : undefined;
+      if (!account) return refused("no-account");
+      const shortfall = Math.min(amount, Math.max(0, amount - account.available));
+      account.available -= amount;
+      await tx.saveAccount(account);
+      this.useAtc(t, atc);
+      await tx.saveToken(t);
+      const entry: ClearingEntry = {
+        id: `${token}:${atc}`,
+        clearingId: `clr_${toHex(this.o.random(12)).toLowerCase()}`,
+        token,
+        atc,
+        amount,
+        currency: record.currency,
+        cryptogram: toHex(checked.ac),
+        terminalId: record.terminalId,
+        merchantId: record.merchantId,
+        stan: record.stan,
+        capturedAt: new Date(record.capturedAt).toISOString(),
+        clearedAt: this.o.clock.now().toISOString(),
+        shortfall,
+        tokenStatus: t.status,
+      };
+      await tx.saveClearing(entry);
+      return clearingResult("cleared", "cleared", {
+        ...named,
+        amount,
+        shortfall,
+        clearingId: entry.clearingId,
+      });
+    });
+  }
+
+  /** A token's cleared offline approvals. */
+  async clearing(token: string, atc: number): Promise<ClearingEntry | undefined> {
+    return this.o.store.transaction((tx) => tx.clearing(token, atc));
   }
 }
 

@@ -5,7 +5,8 @@
  * database instead.
  *
  *   {"format": "tapwallet.issuer/1", "tokenBin": "629977", "dki": 1,
- *    "keys": {"3des": HEX16, "sm4": HEX16}, "vaultKey": HEX32, "state": {tokens, accounts, authorisations}}
+ *    "keys": {"3des": HEX16, "sm4": HEX16}, "vaultKey": HEX32,
+ *    "state": {tokens, accounts, authorisations, clearings}}     (clearings: absent in older files)
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { type Bytes, fromHex, isHex, toHex } from "../../core/bytes.js";
@@ -103,6 +104,7 @@ export function loadLocalIssuer(path: string, clock: Clock, random: (n: number) 
   const s = f.state;
   if (!s || !Array.isArray(s.tokens) || !Array.isArray(s.accounts) || !Array.isArray(s.authorisations))
     throw invalid(path, "state");
+  if (s.clearings !== undefined && !Array.isArray(s.clearings)) throw invalid(path, "state");
   return open(f as IssuerFile, clock, random);
 }
 

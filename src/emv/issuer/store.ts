@@ -67,6 +67,30 @@ export interface AuthorisationRecord {
   stan: number;
 }
 
+/** An offline approval the issuer cleared: one per (token, ATC). */
+export interface ClearingEntry {
+  /** token:ATC */
+  id: string;
+  /** The issuer's reference of the clearing (clr_…): what postings and the wallet name, not the token. */
+  clearingId: string;
+  token: string;
+  atc: number;
+  amount: Fen;
+  currency: string;
+  /** The TC (9F26), hex: a second upload of the same record is a duplicate, another one is refused. */
+  cryptogram: string;
+  terminalId: string;
+  merchantId: string;
+  stan: number;
+  /** When the card approved it (terminal clock) and when the issuer cleared it (ISO 8601). */
+  capturedAt: string;
+  clearedAt: string;
+  /** What the funding account lacked (fen, 0 when its funds covered the payment). */
+  shortfall: Fen;
+  /** The token's status at clearing (an offline approval clears even on a suspended token). */
+  tokenStatus: TokenStatus;
+}
+
 export interface IssuerTx {
   token(token: string): Promise<TokenRecord | undefined>;
   saveToken(t: TokenRecord): Promise<void>;
@@ -74,6 +98,8 @@ export interface IssuerTx {
   saveAccount(a: AccountRecord): Promise<void>;
   saveAuthorisation(a: AuthorisationRecord): Promise<void>;
   authorisations(token: string): Promise<AuthorisationRecord[]>;
+  clearing(token: string, atc: number): Promise<ClearingEntry | undefined>;
+  saveClearing(c: ClearingEntry): Promise<void>;
 }
 
 export interface IssuerStore {
@@ -84,6 +110,8 @@ export interface IssuerSnapshot {
   tokens: TokenRecord[];
   accounts: AccountRecord[];
   authorisations: AuthorisationRecord[];
+  /** Absent in files written before offline clearing. */
+  clearings?: ClearingEntry[];
 }
 
 /**
@@ -94,6 +122,7 @@ export class MemoryIssuerStore implements IssuerStore {
   private tokens = new Map<string, TokenRecord>();
   private accounts = new Map<string, AccountRecord>();
   private auths = new Map<string, AuthorisationRecord>();
+  private clearings = new Map<string, ClearingEntry>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(snapshot?: IssuerSnapshot) {
@@ -101,6 +130,7 @@ export class MemoryIssuerStore implements IssuerStore {
       for (const t of snapshot.tokens) this.tokens.set(t.token, structuredClone(t));
       for (const a of snapshot.accounts) this.accounts.set(a.ref, structuredClone(a));
       for (const a of snapshot.authorisations) this.auths.set(a.id, structuredClone(a));
+      for (const c of snapshot.clearings ?? []) this.clearings.set(c.id, structuredClone(c));
     }
   }
 
@@ -109,6 +139,7 @@ export class MemoryIssuerStore implements IssuerStore {
       const tokens = new Map<string, TokenRecord>();
       const accounts = new Map<string, AccountRecord>();
       const auths = new Map<string, AuthorisationRecord>();
+      const clearings = new Map<string, ClearingEntry>();
       const tx: IssuerTx = {
         token: async (k) => structuredClone(tokens.get(k) ?? this.tokens.get(k)),
         saveToken: async (t) => void tokens.set(t.token, structuredClone(t)),
@@ -119,11 +150,15 @@ export class MemoryIssuerStore implements IssuerStore {
           [...new Map([...this.auths, ...auths]).values()]
             .filter((a) => a.token === token)
             .map((a) => structuredClone(a)),
+        clearing: async (token, atc) =>
+          structuredClone(clearings.get(`${token}:${atc}`) ?? this.clearings.get(`${token}:${atc}`)),
+        saveClearing: async (c) => void clearings.set(c.id, structuredClone(c)),
       };
       const result = await fn(tx);
       for (const [k, v] of tokens) this.tokens.set(k, v);
       for (const [k, v] of accounts) this.accounts.set(k, v);
       for (const [k, v] of auths) this.auths.set(k, v);
+      for (const [k, v] of clearings) this.clearings.set(k, v);
       return result;
     };
     const p = this.queue.then(run, run);
@@ -136,6 +171,7 @@ export class MemoryIssuerStore implements IssuerStore {
       tokens: [...this.tokens.values()],
       accounts: [...this.accounts.values()],
       authorisations: [...this.auths.values()],
+      clearings: [...this.clearings.values()],
     });
   }
 }

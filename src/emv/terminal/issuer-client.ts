@@ -5,11 +5,22 @@
  * issuer answers a retry of the same terminal id + STAN + date with its first answer and charges once.
  * The answer is untrusted input: anything that is not a well-formed authorisation response is an error,
  * which the POS turns into a decline ("the issuer did not answer").
+ *
+ * `clear(batch)` uploads a clearing batch of offline approvals (`POST /api/v1/issuer/clearing`) the same way:
+ * resending is safe, since the issuer clears each (token, ATC) once and answers a record sent again as a
+ * duplicate.
  */
 import { TapwalletError } from "../../core/errors.js";
 import type { AuthorisationRequest, AuthorisationResponse, Issuer } from "../authorisation.js";
+import {
+  CLEARING_REASONS,
+  type ClearingBatch,
+  type ClearingReason,
+  type ClearingResult,
+} from "../clearing.js";
 
 export const AUTHORISATION_PATH = "/api/v1/issuer/authorisations";
+export const CLEARING_PATH = "/api/v1/issuer/clearing";
 
 export interface IssuerClientOptions {
   /** The cloud's base URL, e.g. http://127.0.0.1:8080 */
@@ -58,30 +69,74 @@ export function parseAuthorisationResponse(v: unknown): AuthorisationResponse | 
   return r;
 }
 
+/** The issuer's answers to a clearing batch, one per record in its order, checked field by field. */
+export function parseClearingResults(v: unknown, count: number): ClearingResult[] | null {
+  const results = (v as { results?: unknown } | null)?.results;
+  if (typeof v !== "object" || v === null || !Array.isArray(results) || results.length !== count) return null;
+  const out: ClearingResult[] = [];
+  for (const [i, x] of results.entries()) {
+    const r = x as Record<string, unknown> | null;
+    if (typeof r !== "object" || r === null || r["index"] !== i) return null;
+    const status = r["status"];
+    const reason = r["reason"];
+    if (status !== "cleared" && status !== "duplicate" && status !== "refused") return null;
+    if (!isText(reason) || !Object.hasOwn(CLEARING_REASONS, reason)) return null;
+    const c: ClearingResult = {
+      status,
+      reason: reason as ClearingReason,
+      message: { ...CLEARING_REASONS[reason as ClearingReason] },
+    };
+    if (isText(r["tokenLast4"])) c.tokenLast4 = r["tokenLast4"];
+    for (const k of ["atc", "amount", "shortfall"] as const)
+      if (Number.isSafeInteger(r[k])) c[k] = r[k] as number;
+    if (isText(r["clearingId"])) c.clearingId = r["clearingId"];
+    out.push(c);
+  }
+  return out;
+}
+
 export class IssuerClient implements Issuer {
-  private readonly endpoint: string;
+  private readonly base: URL;
 
   constructor(private readonly o: IssuerClientOptions) {
-    const base = new URL(o.url);
-    if (base.protocol !== "http:" && base.protocol !== "https:")
+    this.base = new URL(o.url);
+    if (this.base.protocol !== "http:" && this.base.protocol !== "https:")
       throw new RangeError("the issuer URL must be http or https");
-    this.endpoint = new URL(AUTHORISATION_PATH, base).toString();
   }
 
   async authorise(request: AuthorisationRequest): Promise<AuthorisationResponse> {
+    const extra: Record<string, string> = {};
+    if (this.o.idempotencyKey) extra["idempotency-key"] = this.o.idempotencyKey(request);
+    const json = await this.exchange(AUTHORISATION_PATH, request, extra);
+    const parsed = parseAuthorisationResponse(json);
+    if (!parsed) throw failure("发卡行应答格式错误", "the issuer's answer is malformed");
+    return parsed;
+  }
+
+  /** Uploads a clearing batch; the issuer's answer per record, in the batch's order. */
+  async clear(batch: ClearingBatch): Promise<ClearingResult[]> {
+    const json = await this.exchange(CLEARING_PATH, batch, {});
+    const parsed = parseClearingResults(json, batch.records.length);
+    if (!parsed) throw failure("发卡行应答格式错误", "the issuer's answer is malformed");
+    return parsed;
+  }
+
+  /** POSTs `request` and returns the 200 answer's JSON, resending while no answer comes (see the top). */
+  private async exchange(path: string, request: unknown, extra: Record<string, string>): Promise<unknown> {
     const send = this.o.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
+    const endpoint = new URL(path, this.base).toString();
     const headers: Record<string, string> = {
       "content-type": "application/json",
       "x-api-key": this.o.apiKey,
+      ...extra,
     };
-    if (this.o.idempotencyKey) headers["idempotency-key"] = this.o.idempotencyKey(request);
     const body = JSON.stringify(request);
     const attempts = 1 + Math.max(0, this.o.retries ?? 2);
     let last: TapwalletError = failure("发卡行无应答", "the issuer did not answer");
     for (let i = 0; i < attempts; i++) {
       let res: Response;
       try {
-        res = await send(this.endpoint, {
+        res = await send(endpoint, {
           method: "POST",
           headers,
           body,
@@ -112,9 +167,7 @@ export class IssuerClient implements Issuer {
           { status: res.status, error: isText(e?.error) ? e.error : null },
         );
       }
-      const parsed = parseAuthorisationResponse(json);
-      if (!parsed) throw failure("发卡行应答格式错误", "the issuer's answer is malformed");
-      return parsed;
+      return json;
     }
     throw last;
   }
