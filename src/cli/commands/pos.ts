@@ -9,6 +9,12 @@
  * else the development key a development server creates). Prints the kernel's outcome, field 55, the issuer's answer
  * and the receipt, zh-CN first with English beside; `--trace` adds the decoded APDUs. Exit code 0 when the
  * payment is approved, 3 when it is not.
+ *
+ * Offline approvals are cleared in batches, as a real POS settles: `--batch FILE` adds the clearing record of
+ * a payment the card approved offline (a TC; raise `--floor-limit` above the amount) to the batch file, and
+ * `tapwallet pos --clear FILE (--issuer FILE | --issuer-url URL)` uploads it; the records the issuer answered
+ * (cleared, or already cleared) leave the file, refused ones stay. Exit code 0 when nothing was refused, 3
+ * otherwise.
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -18,9 +24,10 @@ import { type Clock, ManualClock, systemClock } from "../../core/clock.js";
 import { TapwalletError } from "../../core/errors.js";
 import { MoneyError, parseYuan } from "../../core/money.js";
 import { DEV_ACQUIRER_KEY } from "../../cloud/issuer/config.js";
-import type { Issuer } from "../../emv/authorisation.js";
+import type { ClearingRecord, ClearingResult } from "../../emv/clearing.js";
 import { type LocalIssuer, loadLocalIssuer, saveLocalIssuer } from "../../emv/issuer/local.js";
 import { AID } from "../../emv/profile.js";
+import { appendToBatch, clearingRecordOf, loadBatch, saveBatch } from "../../emv/terminal/clearing-batch.js";
 import { type TerminalConfig, defaultTerminalConfig, unionPayAid } from "../../emv/terminal/config.js";
 import { type PaymentResult, Pos } from "../../emv/terminal/pos.js";
 import { IssuerClient } from "../../emv/terminal/issuer-client.js";
@@ -48,7 +55,12 @@ import {
 } from "../phone-select.js";
 
 export interface PosOptions extends TerminalPhoneOptions {
-  amount: string;
+  /** Yuan; required for a payment (not with `clear`). */
+  amount?: string;
+  /** The clearing batch file an offline approval is added to. */
+  batch?: string;
+  /** Upload this clearing batch file instead of taking a payment. */
+  clear?: string;
   replay?: string;
   image?: string;
   /** `--pcsc [READER]`: the card on a PC/SC reader (true: the first reader). */
@@ -76,6 +88,14 @@ export interface PosOptions extends TerminalPhoneOptions {
 
 export interface PosRun {
   result: PaymentResult;
+  text: string;
+  json: Record<string, unknown>;
+}
+
+export interface ClearRun {
+  results: ClearingResult[];
+  /** Records left in the batch file (the refused ones). */
+  kept: number;
   text: string;
   json: Record<string, unknown>;
 }
@@ -142,6 +162,9 @@ export async function posCommand(
       "请指定一个卡片来源：--replay、--image、--phone [名称]（或 --state 目录）或 --pcsc",
       "give exactly one card: --replay, --image, --phone [NAME] (or --state DIR) or --pcsc",
     );
+  if (o.clear !== undefined)
+    throw bad("--clear 不与收款一起使用", "--clear uploads a batch: it takes no payment");
+  if (o.amount === undefined) throw bad("请给出 --amount（元）", "give --amount (yuan)");
   const amount = yuan(o.amount, "--amount ");
   let clock: Clock = systemClock;
   if (o.at !== undefined) {
@@ -183,22 +206,7 @@ export async function posCommand(
     }
   }
 
-  let issuer: LocalIssuer | undefined;
-  if (o.issuer !== undefined && o.issuerUrl !== undefined)
-    throw bad("--issuer 与 --issuer-url 只能选一个", "give --issuer or --issuer-url, not both");
-  if (o.issuer !== undefined) issuer = loadLocalIssuer(o.issuer, clock, random);
-  let remote: Issuer | undefined;
-  if (o.issuerUrl !== undefined) {
-    const apiKey = o.apiKey ?? process.env["TAPWALLET_ACQUIRER_KEY"] ?? DEV_ACQUIRER_KEY;
-    try {
-      remote = new IssuerClient({ url: o.issuerUrl, apiKey });
-    } catch {
-      throw bad(
-        `--issuer-url 不是 http(s) 地址：${o.issuerUrl}`,
-        `--issuer-url is not an http(s) URL: ${o.issuerUrl}`,
-      );
-    }
-  }
+  const { local: issuer, remote } = issuerOf(o, clock, random);
   const config = terminalConfig(o);
   const pos = new Pos({
     config,
@@ -220,6 +228,14 @@ export async function posCommand(
   if (issuer && o.issuer !== undefined) saveLocalIssuer(o.issuer, issuer);
 
   const lines = describePayment(result, config);
+  const record = clearingRecordOf(result, config);
+  let batched: { file: string; records: number } | undefined;
+  if (record && o.batch !== undefined) {
+    batched = { file: o.batch, records: appendToBatch(o.batch, record) };
+    lines.push(`已加入清算批次 / added to the clearing batch: ${o.batch}（${batched.records} 笔 / records）`);
+  } else if (record) {
+    lines.push("脱机批准，未加入清算批次（--batch 文件）/ approved offline, not batched (give --batch FILE)");
+  }
   if (o.trace)
     lines.push("", "APDU 跟踪 / APDU trace:", formatDecoded(decodeTranscript(link.transcript().apdus), "zh"));
   const c = result.outcome.card;
@@ -244,8 +260,96 @@ export async function posCommand(
     ...(result.outcome.field55 ? { field55: toHex(result.outcome.field55) } : {}),
     ...(result.authorisation ? { issuer: result.authorisation.response } : {}),
     issuerAuthentication: result.issuerAuthentication,
+    ...(batched ? { batch: batched } : {}),
   };
   return { result, text: lines.join("\n"), json };
+}
+
+/** The issuer `--issuer FILE` or `--issuer-url URL` names (with the acquirer key), for a payment or a clearing. */
+function issuerOf(
+  o: PosOptions,
+  clock: Clock,
+  random: (n: number) => Bytes,
+): { local?: LocalIssuer; remote?: IssuerClient } {
+  if (o.issuer !== undefined && o.issuerUrl !== undefined)
+    throw bad("--issuer 与 --issuer-url 只能选一个", "give --issuer or --issuer-url, not both");
+  if (o.issuer !== undefined) return { local: loadLocalIssuer(o.issuer, clock, random) };
+  if (o.issuerUrl === undefined) return {};
+  const apiKey = o.apiKey ?? process.env["TAPWALLET_ACQUIRER_KEY"] ?? DEV_ACQUIRER_KEY;
+  try {
+    return { remote: new IssuerClient({ url: o.issuerUrl, apiKey }) };
+  } catch {
+    throw bad(
+      `--issuer-url 不是 http(s) 地址：${o.issuerUrl}`,
+      `--issuer-url is not an http(s) URL: ${o.issuerUrl}`,
+    );
+  }
+}
+
+const CLEARING_STATUS: Record<ClearingResult["status"], string> = {
+  cleared: "已清算 / cleared",
+  duplicate: "已清算过 / already cleared",
+  refused: "拒绝 / REFUSED",
+};
+
+/**
+ * `tapwallet pos --clear FILE`: uploads the clearing batch to the issuer and keeps in the file only the
+ * records it refused (a record answered cleared or duplicate is done; sending it again is harmless).
+ */
+export async function posClearCommand(o: PosOptions): Promise<ClearRun> {
+  const file = o.clear!;
+  const card = o.replay ?? o.image ?? o.pcsc ?? (phoneGiven(o) || undefined);
+  if (o.amount !== undefined || o.batch !== undefined || card !== undefined)
+    throw bad(
+      "--clear 只上传批次：不要同时给出金额或卡片",
+      "--clear only uploads the batch: give no amount or card",
+    );
+  const random = (n: number): Bytes => new Uint8Array(randomBytes(n));
+  const { local, remote } = issuerOf(o, systemClock, random);
+  if (!local && !remote)
+    throw bad(
+      "请给出发卡行：--issuer 文件或 --issuer-url 地址",
+      "give the issuer: --issuer FILE or --issuer-url URL",
+    );
+  const batch = loadBatch(file);
+  let results: ClearingResult[] = [];
+  if (batch.records.length > 0) {
+    if (local) {
+      for (const r of batch.records) results.push(await local.host.clear(r));
+      saveLocalIssuer(o.issuer!, local);
+    } else {
+      results = await remote!.clear(batch);
+    }
+  }
+  const kept = batch.records.filter((_, i) => results[i]?.status === "refused");
+  saveBatch(file, { ...batch, records: kept });
+
+  const lines = [`清算批次 / clearing batch: ${file} · ${batch.records.length} 笔 / records`];
+  for (const [i, r] of results.entries()) {
+    const rec = batch.records[i] as Partial<ClearingRecord>;
+    const amount = typeof rec.amount === "number" ? `¥${(rec.amount / 100).toFixed(2)}` : "";
+    const card = r.tokenLast4 ? `•••• ${r.tokenLast4}` : "";
+    const atc = r.atc !== undefined ? `ATC ${r.atc.toString(16).toUpperCase().padStart(4, "0")}` : "";
+    const why = r.status === "refused" ? `（${r.message.zh} / ${r.message.en}）` : "";
+    const short = r.shortfall ? ` · 账户差额 / shortfall ¥${(r.shortfall / 100).toFixed(2)}` : "";
+    lines.push(
+      `#${i + 1} ${[amount, card, atc].filter(Boolean).join(" ")}: ${CLEARING_STATUS[r.status]}${why}${short}`,
+    );
+  }
+  const count = (s: ClearingResult["status"]) => results.filter((r) => r.status === s).length;
+  lines.push(
+    `已清算 / cleared ${count("cleared")} · 重复 / duplicates ${count("duplicate")} · 拒绝 / refused ${count("refused")}` +
+      (kept.length > 0 ? ` · 被拒记录留在批次文件中 / refused records stay in the file` : ""),
+  );
+  const json = {
+    file,
+    results: results.map((r, index) => ({ index, ...r })),
+    cleared: count("cleared"),
+    duplicates: count("duplicate"),
+    refused: count("refused"),
+    kept: kept.length,
+  };
+  return { results, kept: kept.length, text: lines.join("\n"), json };
 }
 
 const KIND: Record<string, string> = {
@@ -307,7 +411,7 @@ export function register(program: Command): void {
   const pos = program
     .command("pos")
     .description("闪付 POS 收款 / one QuickPass payment at Tapwallet's contactless POS")
-    .requiredOption("--amount <yuan>", "金额（元）/ amount in yuan, e.g. 12.34")
+    .option("--amount <yuan>", "金额（元）/ amount in yuan, e.g. 12.34 (every payment)")
     .option("--replay <file>", "回放交易记录 / replay a recorded transcript")
     .option("--image <file>", "卡片镜像 / a card image");
   terminalPhoneOptions(
@@ -341,9 +445,23 @@ export function register(program: Command): void {
     .option("--app-version <hex>", "终端应用版本 9F09 / terminal application version")
     .option("--ifd-serial <text>", "接口设备序列号 9F1E / IFD serial number (8 characters)")
     .option("--sequence <n>", "交易序号 9F41 / transaction sequence counter")
+    .option(
+      "--batch <file>",
+      "清算批次文件：脱机批准的交易加入其中 / clearing batch file an offline approval is added to",
+    )
+    .option(
+      "--clear <file>",
+      "上传清算批次（须 --issuer 或 --issuer-url）/ upload a clearing batch (with --issuer or --issuer-url)",
+    )
     .option("--trace", "显示 APDU / show the decoded APDUs")
     .option("--json", "JSON 输出 / JSON output")
     .action(async (o: PosOptions) => {
+      if (o.clear !== undefined) {
+        const cleared = await posClearCommand(o);
+        process.stdout.write(`${o.json ? JSON.stringify(cleared.json, null, 2) : cleared.text}\n`);
+        process.exitCode = cleared.json.refused === 0 ? 0 : 3;
+        return;
+      }
       const run = await posCommand(o);
       process.stdout.write(`${o.json ? JSON.stringify(run.json, null, 2) : run.text}\n`);
       process.exitCode = run.result.status === "approved" ? 0 : 3;
