@@ -52,6 +52,8 @@ export function metro(cloud: LiveCloud, terminal = "line-1") {
     log,
     entry: (station: string) => sb.metroGate({ station, direction: "entry", log }),
     exit: (station: string) => sb.metroGate({ station, direction: "exit", log }),
+    /** A gate with its own options (a blacklist the gate loaded). */
+    gate: (o: Omit<Parameters<TransitSandbox["metroGate"]>[0], "log">) => sb.metroGate({ ...o, log }),
     bus: (fare: number, accepts?: Parameters<TransitSandbox["busValidator"]>[0]["accepts"]) =>
       sb.busValidator({ line: "0300", fare, log, ...(accepts ? { accepts } : {}) }),
     tap,

@@ -12,7 +12,9 @@
  *   PSAM holding the purchase keys of the transit issuer's seed (`TRANSIT_ISSUER_KEY_SEED`, the public
  *   development seed by default — the cloud's own). Each tap's log record goes to the cloud's clearing at
  *   once (`POST /api/v1/transit/clearing/uploads` with the operator's upload key), so the ride shows in the
- *   card's history; without a key the record stays on the gate and the answer says so.
+ *   card's history; without a key the record stays on the gate and the answer says so. Before each tap the
+ *   gate brings its copy of the issuer's blacklist up to date with the same key (gate-blacklist.ts): a card
+ *   the cloud parked, refunded or retired is refused.
  * - Door reader: src/mifare's DoorReader in UID-whitelist or sector mode, with the cards its owner enrolled
  *   (by tapping the phone with `enrol`).
  */
@@ -35,7 +37,6 @@ import { MemoryFrameLink } from "../nfc/frame.js";
 import { MemoryLink } from "../nfc/memory.js";
 import { TracingLink } from "../nfc/trace.js";
 import {
-  Blacklist,
   BusValidator,
   EXAMPLE_FARES,
   GateLog,
@@ -51,6 +52,7 @@ import {
 import { EXAMPLE_OPERATOR } from "../transit/sandbox.js";
 import { station as findStation } from "../transit/terminal/fares.js";
 import { DOOR_SITE } from "./door.js";
+import { gateBlacklist } from "./gate-blacklist.js";
 import type { Bilingual } from "../core/text.js";
 import type { SimStore } from "./store.js";
 import { type ApduTimeline, type FrameTimeline, apduTimeline, frameTimeline } from "./timeline.js";
@@ -283,11 +285,17 @@ async function transitTap(
   deps: TerminalDeps,
 ): Promise<TapResult> {
   const clock = spec.at ? new ManualClock(new Date(spec.at)) : deps.clock;
+  const accepts = ["t-union", "city-union", "beijing"] as const;
+  const listed = await gateBlacklist(deps.store, accepts, {
+    url: deps.cloudUrl,
+    fetch: deps.fetch,
+    operatorKey: deps.operatorKey,
+  });
   const common = {
     operator: EXAMPLE_OPERATOR,
-    accepts: ["t-union", "city-union", "beijing"] as const,
+    accepts,
     psam: psam(deps.transitKeys),
-    blacklist: new Blacklist(),
+    blacklist: listed.blacklist,
     clock,
   };
   let id: string;
@@ -355,6 +363,7 @@ async function transitTap(
         balance: r.balance ?? null,
       };
   if (spec.kind === "gate") details["station"] = { code: spec.station, name: stationName(spec.station) };
+  details["blacklist"] = { cards: listed.cards, fresh: listed.fresh, message: listed.message };
   return {
     terminal: { kind: spec.kind, id, name },
     ok: r.ok,

@@ -23,5 +23,16 @@ export { readTransitCard, type TransitCardReading } from "./reader/reader.js";
 export { BusValidator, MetroGate, type TapOutcome } from "./terminal/gate.js";
 export { GATE_UPLOAD_FORMAT, GateLog, type GateLogRecord, type GateUpload } from "./terminal/log.js";
 export { Blacklist } from "./terminal/blacklist.js";
+export {
+  BLACKLIST_PAGE_FORMAT,
+  type BlacklistCopy,
+  type BlacklistEntry,
+  type BlacklistPage,
+  type BlacklistReason,
+  blacklistOf,
+  emptyBlacklistCopy,
+  parseBlacklistCopy,
+} from "./terminal/blacklist-delta.js";
+export { refreshBlacklist } from "./terminal/blacklist-client.js";
 export { EXAMPLE_FARES } from "./terminal/fares.js";
 export { TransitSandbox } from "./sandbox.js";

@@ -18,6 +18,7 @@ import type { Ledger } from "../ledger/service.js";
 import type { Notifications } from "../notifications/service.js";
 import { randomId } from "../random.js";
 import type { TsmService } from "../tsm/service.js";
+import { TransitBlacklist } from "./blacklist.js";
 import type { AccountSpec } from "./channels.js";
 import { transitErrors } from "./errors.js";
 import type { TransitKeySource } from "./keys.js";
@@ -41,11 +42,14 @@ export interface TransitDeps {
 export class TransitCore {
   /** Ledger accounts known to exist (ids never change meaning, so this only saves queries). */
   private readonly opened = new Set<string>();
+  readonly blacklist: TransitBlacklist;
 
   constructor(
     readonly ctx: CloudContext,
     readonly deps: TransitDeps,
-  ) {}
+  ) {
+    this.blacklist = new TransitBlacklist(ctx);
+  }
 
   now(): number {
     return this.ctx.clock.now().getTime();
@@ -152,12 +156,14 @@ export class TransitCore {
     return d !== undefined && d.removed_at === null;
   }
 
+  /** Changes a card; one that leaves every phone for good goes on its product's gate blacklist in the same commit. */
   async updateCard(trx: Trx, id: string, set: Partial<CardRow>): Promise<void> {
     await trx
       .updateTable("transit_cards")
       .set({ ...set, updated_at: this.now() })
       .where("id", "=", id)
       .execute();
+    await this.blacklist.listRetired(trx, id, set.state);
   }
 
   async publish(trx: Trx, accountId: string, type: string, payload: Record<string, unknown>): Promise<void> {

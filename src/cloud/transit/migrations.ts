@@ -224,4 +224,61 @@ export const transitMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "202605010100_transit_blacklist": {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable("transit_blacklist_versions")
+        .addColumn("product_id", "text", (c) => c.primaryKey())
+        .addColumn("version", "integer", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("transit_blacklist")
+        .addColumn("product_id", "text", (c) => c.notNull())
+        .addColumn("seq", "integer", (c) => c.notNull())
+        .addColumn("card_number", "text", (c) => c.notNull())
+        .addColumn("card_id", "text", (c) => c.notNull().references("transit_cards.id"))
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("listed_at", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("transit_blacklist_pk", ["product_id", "seq"])
+        // A card number goes on its product's list once.
+        .addUniqueConstraint("transit_blacklist_once", ["product_id", "card_number"])
+        .execute();
+      // Cards retired before the list existed go on it first, in the order they were retired.
+      const retired: {
+        id: string;
+        product_id: string;
+        card_number: string;
+        state: string;
+        updated_at: unknown;
+      }[] = await db
+        .selectFrom("transit_cards")
+        .select(["id", "product_id", "card_number", "state", "updated_at"])
+        .where("state", "in", ["parked", "refunded", "replaced", "failed"])
+        .orderBy("updated_at")
+        .orderBy("id")
+        .execute();
+      const versions = new Map<string, number>();
+      const listed = new Set<string>();
+      for (const c of retired) {
+        if (listed.has(`${c.product_id}:${c.card_number}`)) continue;
+        listed.add(`${c.product_id}:${c.card_number}`);
+        const seq = (versions.get(c.product_id) ?? 0) + 1;
+        versions.set(c.product_id, seq);
+        await db
+          .insertInto("transit_blacklist")
+          .values({
+            product_id: c.product_id,
+            seq,
+            card_number: c.card_number,
+            card_id: c.id,
+            reason: c.state === "failed" ? "retired" : c.state,
+            listed_at: Number(c.updated_at),
+          })
+          .execute();
+      }
+      for (const [product_id, version] of versions)
+        await db.insertInto("transit_blacklist_versions").values({ product_id, version }).execute();
+    },
+  },
 };

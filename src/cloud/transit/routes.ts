@@ -5,7 +5,9 @@
  * is looked up within the caller's account: another account's id answers 404 like an unknown one.
  */
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import { PRODUCTS, type GateUpload } from "../../transit/index.js";
+import { BLACKLIST_PAGE_FORMAT, PRODUCTS, type GateUpload } from "../../transit/index.js";
+import { BLACKLIST_REASONS } from "../../transit/terminal/blacklist-delta.js";
+import { BLACKLIST_LIMITS } from "./blacklist.js";
 import { deviceOf, principalOf, security } from "../http/auth.js";
 import { withErrors } from "../http/errors.js";
 import { emptyBody, nullableFailure, nullableTime, signatureHeaders, zhEn } from "../http/schemas.js";
@@ -785,5 +787,103 @@ export const transitRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servic
       },
     },
     async (request) => transit.clearing.totals(request.transitOperator!),
+  );
+
+  app.get(
+    "/transit/blacklist/versions",
+    {
+      preHandler: operator,
+      schema: {
+        tags,
+        summary: "黑名单版本 / every product's gate blacklist version (fetch the deltas of those that moved)",
+        security: [{ operatorKey: [] }],
+        response: withErrors({
+          200: {
+            type: "object",
+            required: ["products"],
+            properties: {
+              products: {
+                type: "array",
+                items: {
+                  type: "object",
+                  required: ["product", "system", "version"],
+                  properties: {
+                    product: { type: "string" },
+                    system: { type: "string" },
+                    version: { type: "integer" },
+                  },
+                },
+              },
+            },
+          },
+        }),
+      },
+    },
+    async () => ({ products: await transit.core.blacklist.versions() }),
+  );
+
+  app.get<{ Querystring: { product: string; since?: string; limit?: string } }>(
+    "/transit/blacklist",
+    {
+      preHandler: operator,
+      schema: {
+        tags,
+        summary:
+          "闸机黑名单 / a product's gate blacklist after version `since`: parked, refunded, replaced and retired card numbers, in order",
+        security: [{ operatorKey: [] }],
+        querystring: {
+          type: "object",
+          required: ["product"],
+          additionalProperties: false,
+          properties: {
+            product: { type: "string", minLength: 1, maxLength: 64 },
+            since: {
+              type: "string",
+              pattern: "^[0-9]{1,9}$",
+              description: "the version the gate holds (default 0: the whole list)",
+            },
+            limit: {
+              type: "string",
+              pattern: "^[0-9]{1,4}$",
+              description: `entries per page, 1–${BLACKLIST_LIMITS.maxPage} (default ${BLACKLIST_LIMITS.defaultPage})`,
+            },
+          },
+        },
+        response: withErrors({
+          200: {
+            type: "object",
+            required: ["format", "product", "system", "version", "since", "next", "more", "entries"],
+            properties: {
+              format: { type: "string", const: BLACKLIST_PAGE_FORMAT },
+              product: { type: "string" },
+              system: { type: "string" },
+              version: { type: "integer" },
+              since: { type: "integer" },
+              next: { type: "integer" },
+              more: { type: "boolean" },
+              entries: {
+                type: "array",
+                items: {
+                  type: "object",
+                  required: ["seq", "cardNumber", "reason", "listedAt"],
+                  properties: {
+                    seq: { type: "integer" },
+                    cardNumber: { type: "string" },
+                    reason: { type: "string", enum: BLACKLIST_REASONS },
+                    listedAt: { type: "string" },
+                  },
+                },
+              },
+            },
+          },
+        }),
+      },
+    },
+    async (request) =>
+      transit.core.blacklist.page(
+        request.query.product,
+        Number(request.query.since ?? 0),
+        request.query.limit === undefined ? undefined : Number(request.query.limit),
+      ),
   );
 };

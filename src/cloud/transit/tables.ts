@@ -239,6 +239,27 @@ export interface TransitUploadsTable {
   created_at: number;
 }
 
+/**
+ * The blacklist operators load into their gates: a card number goes on once, when the cloud stops standing
+ * behind what is on the card (parked, refunded, replaced, retired), numbered within its product.
+ */
+export interface TransitBlacklistTable {
+  product_id: string;
+  /** 1, 2, 3… within the product: the product's version once this entry is in. */
+  seq: number;
+  card_number: string;
+  card_id: string;
+  /** parked · refunded · replaced · retired (blacklist-delta.ts). */
+  reason: string;
+  listed_at: number;
+}
+
+/** Per product: its latest entry's number (entries are numbered under this row's lock, so commit in order). */
+export interface TransitBlacklistVersionsTable {
+  product_id: string;
+  version: number;
+}
+
 export interface TransitTables {
   transit_cards: TransitCardsTable;
   transit_product_counters: TransitProductCountersTable;
@@ -249,4 +270,6 @@ export interface TransitTables {
   transit_operators: TransitOperatorsTable;
   transit_clearings: TransitClearingsTable;
   transit_uploads: TransitUploadsTable;
+  transit_blacklist: TransitBlacklistTable;
+  transit_blacklist_versions: TransitBlacklistVersionsTable;
 }

@@ -1,0 +1,189 @@
+/**
+ * The gate blacklist (`GET /api/v1/transit/blacklist`), on SQLite and PostgreSQL, through the real HTTP server
+ * and real virtual phones. A removed phone's transit card is parked and refunded from the cloud, yet its SE
+ * still holds it: its number goes on the product's list once, numbered; a gate that loaded the list refuses
+ * it, and a gate that had not yet loaded it lets the ride through — that ride clears as before and shows as
+ * the card's shortfall (docs/TRANSIT.md "The issuer's blacklist").
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { freshEachTest } from "./each-test.js";
+import { openTransitCard } from "../src/device/transit.js";
+import {
+  type BlacklistCopy,
+  blacklistOf,
+  emptyBlacklistCopy,
+  refreshBlacklist,
+} from "../src/transit/index.js";
+import { backends, bearer } from "./cloud-harness.js";
+import { transitAccounts } from "../src/cloud/transit/channels.js";
+import { expectBooksBalance, ledgerBalance, metro, operator, readPhone } from "./cloud-transit-harness.js";
+import { phoneOn, removeStateDirs } from "./device-harness.js";
+import { type WalletCloud, startWalletCloud } from "./e2e-harness.js";
+
+afterAll(removeStateDirs);
+
+for (const backend of backends) {
+  describe.skipIf(backend.skip)(`the gate blacklist on ${backend.name}`, () => {
+    let cloud!: WalletCloud;
+    freshEachTest(
+      () => startWalletCloud(backend, `blacklist-${backend.name}`),
+      (c) => (cloud = c),
+    );
+
+    const remove = (phone: {
+      cloud: { deviceId: string | null; session: { token: string } | null } | null;
+    }) =>
+      cloud.app.inject({
+        method: "DELETE",
+        url: `/api/v1/devices/${phone.cloud!.deviceId}`,
+        headers: bearer(phone.cloud!.session!.token),
+      });
+    /** GET over real HTTP, as a gate asks. */
+    const get = async (path: string, key?: string) => {
+      const res = await fetch(`${cloud.url}/api/v1/transit/blacklist${path}`, {
+        headers: key ? { "x-operator-key": key } : {},
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+
+    it("a removed phone's card is listed once, numbered; a gate that loaded the list refuses it", async () => {
+      const op = await operator(cloud);
+      const { phone, wallet } = await phoneOn(cloud, "13600136101");
+      const token = phone.cloud!.session!.token;
+      const { card } = await openTransitCard(wallet, {
+        productId: "tu-jingjinji",
+        firstTopUp: 5000,
+        channel: "wechat",
+      });
+      const cardNumber = (await readPhone(phone)).cardNumber;
+      expect(cardNumber).toBe(card.cardNumber);
+      // Nothing listed yet: version 0, no entries.
+      expect((await get("?product=tu-jingjinji", op.token)).body).toMatchObject({
+        version: 0,
+        next: 0,
+        more: false,
+        entries: [],
+      });
+
+      expect((await remove(phone)).statusCode).toBe(204);
+      const listed = await get("?product=tu-jingjinji&since=0", op.token);
+      expect(listed.status).toBe(200);
+      expect(listed.body).toMatchObject({
+        format: "tapwallet.transit.blacklist/1",
+        product: "tu-jingjinji",
+        system: "t-union",
+        version: 1,
+        since: 0,
+        next: 1,
+        more: false,
+        entries: [{ seq: 1, cardNumber, reason: "parked" }],
+      });
+      // Refunded from the cloud: already on the list, not listed again.
+      const refund = await cloud.app.inject({
+        method: "POST",
+        url: `/api/v1/transit/cards/${card.id}/refund`,
+        headers: bearer(token),
+        payload: {},
+      });
+      expect(refund.json()).toMatchObject({ state: "done" });
+      expect((await get("?product=tu-jingjinji&since=0", op.token)).body).toMatchObject({
+        version: 1,
+        entries: [{ seq: 1, cardNumber }],
+      });
+      expect((await get("?product=tu-jingjinji&since=1", op.token)).body).toMatchObject({
+        version: 1,
+        since: 1,
+        next: 1,
+        entries: [],
+      });
+      const versions = await get("/versions", op.token);
+      expect(versions.body["products"]).toContainEqual({
+        product: "tu-jingjinji",
+        system: "t-union",
+        version: 1,
+      });
+      expect(versions.body["products"]).toContainEqual({
+        product: "shanghai",
+        system: "city-union",
+        version: 0,
+      });
+
+      // A gate that loaded the list (over HTTP, with the operator's key) refuses the card still on the SE.
+      const loaded = await refreshBlacklist(emptyBlacklistCopy(), ["t-union", "city-union"], {
+        url: cloud.url,
+        operatorKey: op.token,
+      });
+      expect(loaded).toMatchObject({ added: 1, error: null });
+      const m = metro(cloud);
+      const refused = await m.tap(phone, sbGate(m, "0101", loaded.copy));
+      expect(refused).toMatchObject({ ok: false, reason: "blacklisted", cardNumber });
+      expect(m.log.all).toHaveLength(0);
+      // Refused, not locked (our gate's blacklist, src/transit/terminal/gate.ts): the card still reads.
+      expect((await readPhone(phone)).balance).toBe(5000);
+      await expectBooksBalance(cloud);
+    });
+
+    it("a ride taken before the gate loaded the list clears as before: the refunded card shows a shortfall", async () => {
+      const op = await operator(cloud);
+      const { phone, wallet } = await phoneOn(cloud, "13600136102");
+      const token = phone.cloud!.session!.token;
+      const { card } = await openTransitCard(wallet, {
+        productId: "tu-jingjinji",
+        firstTopUp: 3000,
+        channel: "alipay",
+      });
+      // Someone else's card of the product: the float holds their money too (see the note below).
+      const other = await phoneOn(cloud, "13600136103");
+      await openTransitCard(other.wallet, { productId: "tu-jingjinji", firstTopUp: 2000, channel: "wechat" });
+      expect((await remove(phone)).statusCode).toBe(204);
+      const refund = await cloud.app.inject({
+        method: "POST",
+        url: `/api/v1/transit/cards/${card.id}/refund`,
+        headers: bearer(token),
+        payload: {},
+      });
+      expect(refund.json()).toMatchObject({ state: "done", refund: { balance: 3000 } });
+      // An offline gate with an old list: the ride goes through on the SE's copy of the card.
+      const m = metro(cloud);
+      cloud.clock.advance(60_000);
+      expect(await m.ride(phone, "0101", "0112")).toBe(500);
+      const up = await op.upload(m.log.upload(cloud.clock.now()));
+      expect(up.statusCode, up.body).toBe(200);
+      expect(up.json()).toMatchObject({ cleared: 2, rejected: [] });
+      const after = await cloud.app.inject({
+        method: "GET",
+        url: `/api/v1/transit/cards/${card.id}`,
+        headers: bearer(token),
+      });
+      // The shortfall: the card's proven balance is below zero, paid out of the product's float.
+      expect(after.json()).toMatchObject({ state: "refunded", balance: -500 });
+      expect(await ledgerBalance(cloud, transitAccounts.float("tu-jingjinji"))).toBe(1500);
+      await expectBooksBalance(cloud);
+    });
+
+    it("refuses without the operator's key, an unknown product, a version the cloud never issued, a malformed query", async () => {
+      const op = await operator(cloud);
+      expect(await get("?product=tu-jingjinji")).toMatchObject({ status: 401 });
+      expect(await get("/versions", "twop_not-a-key")).toMatchObject({ status: 401 });
+      const unknown = await get("?product=atlantis", op.token);
+      expect(unknown).toMatchObject({ status: 404, body: { error: "product_not_found" } });
+      expect((unknown.body["message"] as { zh: string; en: string }).zh).toBeTruthy();
+      expect(await get("?product=tu-jingjinji&since=5", op.token)).toMatchObject({
+        status: 409,
+        body: { error: "blacklist_version_ahead", details: { version: 0 } },
+      });
+      for (const q of [
+        "",
+        "?product=tu-jingjinji&since=-1",
+        "?product=tu-jingjinji&since=x",
+        "?product=tu-jingjinji&other=1",
+      ])
+        expect((await get(q, op.token)).status, q).toBe(400);
+    });
+  });
+}
+
+/** An entry gate of the example operator whose blacklist is the copy the gate loaded. */
+function sbGate(m: ReturnType<typeof metro>, station: string, copy: BlacklistCopy) {
+  return m.gate({ station, direction: "entry", blacklist: blacklistOf(copy) });
+}
