@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from "kysely";
+import { type Kysely, type Migration, sql } from "kysely";
 
 export const tsmMigrations: Record<string, Migration> = {
   "202602010100_tsm_init": {
@@ -77,6 +77,20 @@ export const tsmMigrations: Record<string, Migration> = {
         .on("tsm_sessions")
         .columns(["se_id", "closed_at"])
         .execute();
+    },
+  },
+  "202605010200_tsm_instance_binding": {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable("tsm_instances").addColumn("device_id", "text").execute();
+      // Each instance belongs to the binding whose install put it there (unknown ones: to no one yet).
+      await sql`
+        UPDATE tsm_instances SET device_id = (
+          SELECT s.device_id FROM tsm_scripts s
+          WHERE s.se_id = tsm_instances.se_id AND s.aid = tsm_instances.aid
+            AND s.kind = 'install' AND s.state = 'done'
+          ORDER BY s.seq DESC LIMIT 1
+        )`.execute(db);
     },
   },
 };

@@ -12,11 +12,14 @@
  *   scripts' commands, wrapped (C-MAC + C-DECRYPTION); then relay conversations with applets. Nothing of a
  *   session lives in memory: each step rebuilds the channel from the database (channel.ts).
  * - Reconciles after GET STATUS: an instance it installed that the SE no longer has is marked lost (its
- *   owner is told); an instance it does not know is recorded as unknown and reported to the account.
+ *   owner is told); an instance it does not know is recorded as unknown and reported to the account. Its
+ *   view is per binding: an instance it installed for an earlier binding of the SE (a phone removed from its
+ *   account, whose cards the services already parked, refunded or deleted in the cloud) is an orphan, and the
+ *   first sync of the new binding deletes it through the secure channel before anything else runs.
  * - Tells the owning service when a script finishes (`subscribe(owner, …)`), inside the transaction that
  *   records it, so a service's own state commits with the script's.
  */
-import type { Transaction } from "kysely";
+import { type Transaction, sql } from "kysely";
 import { encodeCommand } from "../../core/apdu.js";
 import { type Bytes, fromHex, toHex } from "../../core/bytes.js";
 import { ISD_AID, LIFECYCLE, getStatusCommand, selectByAid } from "../../se/gp.js";
@@ -237,6 +240,9 @@ function parseJson<T>(text: string | null): T | null {
   }
 }
 
+/** Who the TSM's deletes of an earlier binding's instances are from (run before every other script). */
+const ORPHAN = { owner: "tsm", ref: "earlier-binding" } as const;
+
 const notFound = () =>
   new CloudError("not_found", "tsm_session_not_found", "同步会话不存在", "No such sync session");
 
@@ -361,7 +367,7 @@ export class TsmService {
       seId: device.se_id,
       enrolled: se !== undefined,
       lastStatusAt: iso(se?.last_status_at ?? null),
-      instances: await this.instances(exec, device.se_id),
+      instances: await this.instances(exec, device.se_id, device.id),
       scripts: scripts.reverse().map((s) => this.scriptView(s)),
       registryReport: parseJson<SyncReport>(se?.registry_report ?? null),
       registryReportedAt: iso(se?.registry_reported_at ?? null),
@@ -657,25 +663,34 @@ export class TsmService {
   private async reconcile(trx: Trx, s: SessionRow, registry: StatusEntry[]): Promise<void> {
     const now = this.now();
     const onSe = new Map(registry.filter((e) => !isBuiltIn(e.aid)).map((e) => [e.aid, e]));
-    const rows = await trx.selectFrom("tsm_instances").selectAll().where("se_id", "=", s.se_id).execute();
+    const all = await trx.selectFrom("tsm_instances").selectAll().where("se_id", "=", s.se_id).execute();
+    const device = await trx
+      .selectFrom("devices")
+      .select(["id", "account_id"])
+      .where("id", "=", s.device_id)
+      .executeTakeFirstOrThrow();
+    const rows = all.filter((r) => r.device_id === null || r.device_id === device.id);
+    await this.purgeEarlierBindings(
+      trx,
+      s,
+      device,
+      all.filter((r) => r.device_id !== null && r.device_id !== device.id),
+      onSe,
+    );
     const known = new Map(rows.map((r) => [r.aid, r]));
-    // Instances a queued install targets are not strangers: a cut-off session may have landed them.
+    // Instances a queued install (or delete) targets are not strangers: a cut-off session may have landed
+    // them, or they are an earlier binding's, about to go.
     const targeted = new Set(
       (
         await trx
           .selectFrom("tsm_scripts")
           .select("aid")
           .where("se_id", "=", s.se_id)
-          .where("kind", "=", "install")
+          .where("kind", "in", ["install", "delete"])
           .where("state", "in", ["pending", "sent"])
           .execute()
       ).map((r) => r.aid),
     );
-    const device = await trx
-      .selectFrom("devices")
-      .select(["id", "account_id"])
-      .where("id", "=", s.device_id)
-      .executeTakeFirstOrThrow();
     for (const row of rows) {
       const entry = onSe.get(row.aid);
       if (entry) {
@@ -731,6 +746,7 @@ export class TsmService {
         .insertInto("tsm_instances")
         .values({
           se_id: s.se_id,
+          device_id: device.id,
           aid: entry.aid,
           package_id: entry.packageId,
           lifecycle: entry.lifecycle,
@@ -756,6 +772,45 @@ export class TsmService {
       .execute();
   }
 
+  /**
+   * The SE is bound again (a phone removed from its account, bound by the same or another account): what
+   * the TSM installed for an earlier binding is no longer anyone's — its card services parked, refunded or
+   * deleted those cards when the phone was removed, which could not be told (its key stopped working at
+   * once). An orphan still on the SE gets a delete, run before any other script of this SE (so a new card
+   * of the same AID is installed, not taken for the old one); it leaves the view at once. Orphans no longer
+   * on the SE, and an earlier binding's unknown instances (found again below as this binding's), just go.
+   */
+  private async purgeEarlierBindings(
+    trx: Trx,
+    s: SessionRow,
+    device: { id: string; account_id: string },
+    earlier: TsmInstancesTable[],
+    onSe: Map<string, StatusEntry>,
+  ): Promise<void> {
+    for (const row of earlier) {
+      await trx.deleteFrom("tsm_instances").where("se_id", "=", s.se_id).where("aid", "=", row.aid).execute();
+      if (row.state === "unknown" || !onSe.has(row.aid)) continue;
+      const queued = await trx
+        .selectFrom("tsm_scripts")
+        .select("id")
+        .where("se_id", "=", s.se_id)
+        .where("aid", "=", row.aid)
+        .where("kind", "=", "delete")
+        .where("state", "in", ["pending", "sent"])
+        .executeTakeFirst();
+      if (!queued)
+        await this.insertScript(trx, device.id, device.account_id, s.se_id, "delete", row.aid, ORPHAN, {
+          kind: "delete",
+        });
+      await this.notifications.publish(
+        device.account_id,
+        "tsm.instance.orphaned",
+        { deviceId: device.id, aid: row.aid, packageId: row.package_id },
+        trx,
+      );
+    }
+  }
+
   /** Picks the next queued card-manager and registry scripts and sends their operations. */
   private async planOperations(
     trx: Trx,
@@ -770,6 +825,8 @@ export class TsmService {
       .where("se_id", "=", s.se_id)
       .where("state", "=", "pending")
       .where("kind", "!=", "relay")
+      // An earlier binding's orphans go first; then the queue in order.
+      .orderBy(sql`case when owner = ${ORPHAN.owner} and ref = ${ORPHAN.ref} then 0 else 1 end`)
       .orderBy("seq")
       .$call(forUpdate(this.ctx.db.dialect))
       .execute();
@@ -808,6 +865,8 @@ export class TsmService {
         operations.push({ type: "registry", action: p.action as RegistryAction, aid: row.aid });
         continue;
       }
+      // Scripts planned after a delete in this session see the AID free (a new install is sent, not skipped).
+      if (spec.kind === "delete") state.registry = state.registry.filter((e) => e.aid !== row.aid);
       for (const c of p.commands) {
         const text = toHex(encodeCommand(c));
         state.transcript.push(text);
@@ -1109,7 +1168,7 @@ export class TsmService {
         outcome,
         message: outcome === "ok" ? null : (OUTCOMES[outcome] ?? { zh: outcome, en: outcome }),
         scripts: scripts.map((r) => this.scriptView(r)),
-        instances: await this.instances(trx, s.se_id),
+        instances: await this.instances(trx, s.se_id, s.device_id),
         pending: Number(pending.n),
         lost: device.lost_at !== null,
       },
@@ -1247,6 +1306,7 @@ export class TsmService {
       const seen = registry.find((e) => e.aid === row.aid);
       const lifecycle = spec.dgis ? LIFECYCLE.PERSONALIZED : (seen?.lifecycle ?? LIFECYCLE.SELECTABLE);
       const values = {
+        device_id: row.device_id,
         package_id: spec.packageId,
         lifecycle,
         state: "present" as const,
@@ -1474,11 +1534,13 @@ export class TsmService {
     return spec.value;
   }
 
-  private async instances(exec: Executor, seId: string): Promise<InstanceView[]> {
+  /** The instances of `deviceId`'s binding (an earlier binding's, not yet deleted, are not shown). */
+  private async instances(exec: Executor, seId: string, deviceId: string): Promise<InstanceView[]> {
     const rows = await exec
       .selectFrom("tsm_instances")
       .selectAll()
       .where("se_id", "=", seId)
+      .where((eb) => eb.or([eb("device_id", "=", deviceId), eb("device_id", "is", null)]))
       .orderBy("created_at")
       .orderBy("aid")
       .execute();

@@ -24,6 +24,12 @@ export type InstanceState = "present" | "lost" | "unknown";
 export interface TsmInstancesTable {
   se_id: string;
   aid: string;
+  /**
+   * The binding (device) the instance was installed for, or found on (unknown). When the SE is bound again,
+   * an instance of an earlier binding is an orphan: the first sync deletes it (service.ts `reconcile`).
+   * Null only for an instance whose installer the migration could not find: left alone.
+   */
+  device_id: string | null;
   /** Package (executable load file) id; null for an unknown instance whose answer named none. */
   package_id: string | null;
   /** GP life cycle byte last seen or set (07 selectable, 0F personalised, bit 8 locked). */
