@@ -20,7 +20,7 @@ import { DOOR_INS, DOOR_PACKAGE_ID } from "../mifare/door-applet.js";
 import { type DoorConfig, type DoorDecision, DoorReader } from "../mifare/door-reader.js";
 import { type ImportedDump, importDump } from "../mifare/formats/index.js";
 import { canAddDoorCard, doorCardsOn, doorPersonalization, switchDoorCard } from "../mifare/phone.js";
-import { MemoryFrameLink } from "../nfc/frame.js";
+import { type FrameLink, MemoryFrameLink } from "../nfc/frame.js";
 import { selectByAid } from "../se/gp.js";
 import { installCommands, runSecureScript } from "../se/scp03-host.js";
 import { encodeCommand } from "../core/apdu.js";
@@ -148,13 +148,17 @@ export function activeDoorUid(phone: VirtualPhone): Bytes | null {
   }
 }
 
-/** A door reader taps the phone: frame level, the active door card (silent if none, or the phone is locked). */
+/**
+ * A door reader taps the phone: frame level, the active door card (silent if none, or the phone is locked).
+ * `link` (onto `phone.door`) lets the caller record the frames.
+ */
 export async function openDoor(
   phone: VirtualPhone,
   config: DoorConfig,
   clock: Clock,
   readerId = "door",
+  link: FrameLink = new MemoryFrameLink(phone.door),
 ): Promise<DoorDecision> {
   const reader = new DoorReader(config, clock, { id: readerId });
-  return reader.tap(new MemoryFrameLink(phone.door));
+  return reader.tap(link);
 }

@@ -25,6 +25,8 @@ export interface FrameAirTime {
   cardUs: number;
   delayUs: number;
   frames: number;
+  /** Each frame: when it starts (µs from the first frame's start) and how long it is on the air. */
+  perFrame: { startUs: number; airUs: number }[];
 }
 
 const us = (fc: number) => (fc * 1e6) / FC_HZ;
@@ -34,6 +36,7 @@ export function frameAirTime(trace: readonly FrameTraceEntry[]): FrameAirTime {
   let reader = 0;
   let card = 0;
   let end = 0;
+  const perFrame: FrameAirTime["perFrame"] = [];
   for (const { from, frame } of trace) {
     const d = frameBits(frame);
     const bits = 1 + d + (from === "reader" ? 2 : 1);
@@ -45,6 +48,7 @@ export function frameAirTime(trace: readonly FrameTraceEntry[]): FrameAirTime {
     if (from === "reader") reader += air;
     else card += air;
     end = clock + air;
+    perFrame.push({ startUs: us(clock), airUs: us(air) });
     const lastEdge = last === 1 ? d * T + T / 2 : (d + 1) * T;
     clock += lastEdge + (from === "reader" ? FDT_N * 128 + (last === 1 ? 84 : 20) : FDT_PICC_TO_PCD_FC);
   }
@@ -54,5 +58,6 @@ export function frameAirTime(trace: readonly FrameTraceEntry[]): FrameAirTime {
     cardUs: us(card),
     delayUs: us(end - reader - card),
     frames: trace.length,
+    perFrame,
   };
 }

@@ -30,6 +30,15 @@ const CLASSIC: Record<number, [string, string]> = {
   0xb0: ["传送", "TRANSFER"],
 };
 
+// The three frames of an authentication after AUTH: with them a trace gives the key away (mfkey64).
+const CARD_NONCE = W("卡片随机数 nT", "card nonce nT");
+const READER_ANSWER = W("读卡器应答 {nR}{aR}", "reader answer {nR}{aR}");
+const CARD_ANSWER = W("卡片应答 {aT}", "card answer {aT}");
+const AUTHENTICATION_NONCES = new Set([CARD_NONCE.en, READER_ANSWER.en, CARD_ANSWER.en]);
+
+/** True for nT, {nR}{aR} and {aT}: the frames from which the sector key can be computed offline. */
+export const isAuthenticationNonce = (f: DecodedFrame): boolean => AUTHENTICATION_NONCES.has(f.name.en);
+
 type Expect = "atqa" | "uid" | "sak" | "nt" | "at" | "answer" | null;
 
 /** Names each frame of a trace, keeping the little state the naming needs (what the card answers next). */
@@ -67,8 +76,7 @@ function nameReaderFrame(
     if (d[0] === 0x52)
       return { name: W("WUPA 唤醒", "WUPA"), expect: "atqa", encrypted: false, endsCrypto: true };
   }
-  if (expect === "at" && d.length === 8)
-    return { name: W("读卡器应答 {nR}{aR}", "reader answer {nR}{aR}"), expect: "at", encrypted: true };
+  if (expect === "at" && d.length === 8) return { name: READER_ANSWER, expect: "at", encrypted: true };
   if (encrypted) {
     if (d.length === 4)
       return { name: W("加密命令", "encrypted command"), expect: "answer", encrypted: true };
@@ -133,13 +141,13 @@ function nameCardFrame(
       return { name: W("SAK 选卡确认", "SAK"), next: null, encrypted: false };
     case "nt":
       return {
-        name: W("卡片随机数 nT", "card nonce nT"),
+        name: CARD_NONCE,
         next: "at",
         encrypted,
         startsCrypto: true,
       };
     case "at":
-      return { name: W("卡片应答 {aT}", "card answer {aT}"), next: null, encrypted: true };
+      return { name: CARD_ANSWER, next: null, encrypted: true };
     default:
       return encrypted
         ? {

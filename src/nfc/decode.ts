@@ -629,6 +629,10 @@ function decodeResponse(bytes: Bytes, kind: ResponseKind): DecodedResponse {
 
 // --------------------------------------------------------------------------------------------- decoder
 
+/** LOAD KEY (reader), VERIFY, PUT KEY, STORE DATA: their data is never shown, even in a malformed command. */
+const carriesSecret = (cla: number, ins: number): boolean =>
+  (cla === 0xff && ins === 0x82) || ins === 0x20 || ins === 0xd8 || ins === 0xe2;
+
 /**
  * Decodes a trace in order, keeping what later commands need: the selected application's PDOL (to split
  * GPO data) and the command a GET RESPONSE continues.
@@ -646,7 +650,10 @@ export class TraceDecoder {
       const head = (i: number) => command[i] ?? 0;
       cmd = {
         name: L("MALFORMED APDU", "格式错误的 APDU"),
-        hex: maskRawHex(toHex(command)),
+        hex:
+          command.length > 4 && carriesSecret(head(0), head(1))
+            ? `${toHex(command.subarray(0, 4))}…`
+            : maskRawHex(toHex(command)),
         cla: head(0),
         ins: head(1),
         p1: head(2),

@@ -27,7 +27,14 @@ import { systemClock } from "../../core/clock.js";
 import { seMasterKeyFromEnv } from "../../se/factory-keys.js";
 import { type DoorConfig, DoorReader } from "../../mifare/door-reader.js";
 import { PcscClassicReader, phoneFieldIcc } from "../../mifare/storage-card.js";
-import { pcscCliOptions, sayOnStderr, withPcscCard } from "../../nfc/pcsc-session.js";
+import { MemoryFrameLink } from "../../nfc/frame.js";
+import {
+  type PcscSessionOptions,
+  pcscCliOptions,
+  sayOnStderr,
+  withPcscCard,
+} from "../../nfc/pcsc-session.js";
+import { TracingLink } from "../../nfc/trace.js";
 import { type PresentSummary, presentOnVpcd } from "../../nfc/vpcd-session.js";
 import {
   type PhoneCard,
@@ -54,6 +61,7 @@ import {
   terminalPhone,
   terminalPhoneOptions,
 } from "../phone-select.js";
+import { saveDoorApduTrace, saveDoorFrameTrace } from "../trace-out.js";
 import { registerBankPhoneCommands } from "./phone-bank.js";
 import { registerTransitPhoneCommands } from "./phone-transit.js";
 
@@ -514,21 +522,32 @@ export async function doorOpen(
       /** `--pcsc [READER]`: tap a card on a PC/SC reader instead of the phone in memory. */
       pcsc?: string | boolean;
       timeout?: string;
+      /** `--trace-out FILE`: save the tap's trace for `tapwallet trace` (src/cli/trace-out.ts). */
+      traceOut?: string;
     },
+  pcscSession: Partial<PcscSessionOptions> = {},
 ): Promise<string> {
   let decision;
   let phone: VirtualPhone | null = null;
+  const out = o.traceOut;
   if (o.pcsc !== undefined) {
     // A card on a PC/SC reader (ACR122U-style: the reader does Crypto1). The phone is needed only for the
     // default whitelist (its active door card's UID).
     const config = doorReaderConfig(o.uid?.length || o.reader === "sector" ? null : terminalPhone(o), o);
     const reader = new DoorReader(config, systemClock, { id: "door" });
-    decision = await withPcscCard(pcscCliOptions(o.pcsc, o.timeout, sayOnStderr), ({ link }) =>
-      reader.tapVia(link, new PcscClassicReader(link)),
-    );
+    const session = { ...pcscCliOptions(o.pcsc, o.timeout, sayOnStderr), ...pcscSession };
+    decision = await withPcscCard(session, async ({ link }) => {
+      if (out === undefined) return reader.tapVia(link, new PcscClassicReader(link));
+      const traced = new TracingLink(link);
+      const d = await reader.tapVia(traced, new PcscClassicReader(traced));
+      await saveDoorApduTrace(out, traced);
+      return d;
+    });
   } else {
     phone = terminalPhone(o);
-    decision = await openDoor(phone, doorReaderConfig(phone, o), systemClock);
+    const link = new MemoryFrameLink(phone.door, { trace: out !== undefined });
+    decision = await openDoor(phone, doorReaderConfig(phone, o), systemClock, "door", link);
+    if (out !== undefined) await saveDoorFrameTrace(out, link.trace);
   }
   const line = `${decision.granted ? "门已打开" : "门未打开"}：${decision.zh} / ${decision.granted ? "door opened" : "door stays shut"}: ${decision.en}${decision.uid ? `  (UID ${decision.uid})` : ""}`;
   if (!decision.granted) {
@@ -585,6 +604,10 @@ export function registerDoorPhoneCommands(door: Command): void {
       "--timeout <seconds>",
       "等待卡片的秒数（0 为一直等待）/ seconds to wait for a card (0: for ever)",
       "30",
+    )
+    .option(
+      "--trace-out <file>",
+      "保存本次刷卡的跟踪，供 tapwallet trace 解码 / save the tap's trace for tapwallet trace",
     )
     .action(async (o) => out(await doorOpen(o)));
 }

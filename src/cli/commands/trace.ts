@@ -1,13 +1,24 @@
 /**
  * `tapwallet trace FILE [--json] [--lang zh|en]`: decodes a recorded APDU trace (transcript JSON, as the
- * trace recorder saves it) and prints the ISO 14443-A air-time lower bound of its exchanges per bit rate.
+ * trace recorder saves it) and prints the ISO 14443-A air-time lower bound of its exchanges per bit rate; or
+ * a MIFARE Classic frame trace (`door open --trace-out`, src/mifare/frame-trace.ts), each frame named with
+ * its start and air time at 106 kbit/s.
  */
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { TapwalletError } from "../../core/errors.js";
 import { BIT_RATES, airTime } from "../../nfc/airtime.js";
 import { type DecodedExchange, type Lang, decodeTranscript, formatDecoded } from "../../nfc/decode.js";
-import { type Transcript, parseTranscriptText, transcriptToJson } from "../../nfc/transcript.js";
+import { parseJsonText } from "../../nfc/json.js";
+import { type Transcript, parseTranscript, transcriptToJson } from "../../nfc/transcript.js";
+import { ok } from "../../core/result.js";
+import {
+  FRAME_TRACE_KIND,
+  decodeFrameTrace,
+  formatFrameTrace,
+  looksLikeFrameTrace,
+  parseFrameTrace,
+} from "../../mifare/frame-trace.js";
 
 export interface TraceOptions {
   json?: boolean;
@@ -31,7 +42,7 @@ function airTimeTable(t: Transcript): AirTimeRow[] {
   }));
 }
 
-async function loadTrace(file: string): Promise<Transcript> {
+async function readTrace(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -43,14 +54,25 @@ async function loadTrace(file: string): Promise<Transcript> {
       `cannot read trace file ${file} (${why})`,
     );
   }
-  const t = parseTranscriptText(text);
-  if (!t.ok)
-    throw new TapwalletError(
-      "trace_invalid",
-      `跟踪文件 ${file} 格式不对：${t.error}`,
-      `trace file ${file} is not a valid trace: ${t.error}`,
-    );
-  return t.value;
+  const json = parseJsonText(text, ok);
+  if (!json.ok) throw invalid(file, json.error);
+  return json.value;
+}
+
+const invalid = (file: string, error: string) =>
+  new TapwalletError(
+    "trace_invalid",
+    `跟踪文件 ${file} 格式不对：${error}`,
+    `trace file ${file} is not a valid trace: ${error}`,
+  );
+
+/** A MIFARE Classic frame trace (`door open --trace-out`): each frame named, with its air time. */
+function frameTraceOutput(json: unknown, file: string, options: TraceOptions, lang: Lang): string {
+  const frames = parseFrameTrace(json);
+  if (!frames.ok) throw invalid(file, frames.error);
+  const decoded = decodeFrameTrace(frames.value);
+  if (options.json) return `${JSON.stringify({ kind: FRAME_TRACE_KIND, ...decoded }, null, 2)}\n`;
+  return `${formatFrameTrace(decoded, lang)}\n`;
 }
 
 const ms = (us: number) => (us / 1000).toFixed(2);
@@ -83,7 +105,11 @@ export async function traceCommand(file: string, options: TraceOptions = {}): Pr
       `--lang 只能是 zh 或 en，而不是 "${lang}"`,
       `--lang must be zh or en, not "${lang}"`,
     );
-  const t = await loadTrace(file);
+  const json = await readTrace(file);
+  if (looksLikeFrameTrace(json)) return frameTraceOutput(json, file, options, lang);
+  const parsed = parseTranscript(json);
+  if (!parsed.ok) throw invalid(file, parsed.error);
+  const t = parsed.value;
   const exchanges: DecodedExchange[] = decodeTranscript(t.apdus);
   const rows = airTimeTable(t);
   const a = transcriptToJson(t).activation;
@@ -96,8 +122,10 @@ export async function traceCommand(file: string, options: TraceOptions = {}): Pr
 export function register(program: Command): void {
   program
     .command("trace")
-    .description("解码 APDU 跟踪文件并给出空中时间下限 / decode an APDU trace and its air-time lower bound")
-    .argument("<file>", "跟踪文件 (JSON) / trace file (transcript JSON)")
+    .description(
+      "解码 APDU 或 MIFARE 帧跟踪文件并给出空中时间下限 / decode an APDU or MIFARE frame trace and its air-time lower bound",
+    )
+    .argument("<file>", "跟踪文件 (JSON) / trace file (transcript or frame trace JSON)")
     .option("--json", "输出 JSON / structured JSON output")
     .option("--lang <lang>", "语言 zh|en / language zh|en", "zh")
     .action(async (file: string, options: TraceOptions) => {

@@ -1,0 +1,25 @@
+/**
+ * How the `tapwallet` command ends on an error: what was wrong on stderr in zh-CN and English (never a stack
+ * trace), exit code 2 for an error a user can act on (`TapwalletError`: a bad file, no card, the card left the
+ * field…) and 1 for anything else. A command run with `--json` also prints the error as JSON on stdout, in the
+ * shape the cloud's API uses: `{"error": code, "message": {"zh", "en"}}`.
+ */
+import { isTapwalletError } from "../core/errors.js";
+
+export interface ErrorReport {
+  stderr: string;
+  stdout?: string;
+  exitCode: number;
+}
+
+export function errorReport(e: unknown, json: boolean): ErrorReport {
+  const known = isTapwalletError(e);
+  const message = known
+    ? { zh: e.zh, en: e.en }
+    : { zh: "内部错误", en: e instanceof Error ? e.message : String(e) };
+  return {
+    stderr: known ? `错误 / error: ${e.zh} / ${e.en}\n` : `错误 / error: ${message.en}\n`,
+    ...(json ? { stdout: `${JSON.stringify({ error: known ? e.code : "internal", message })}\n` } : {}),
+    exitCode: known ? 2 : 1,
+  };
+}
