@@ -16,7 +16,7 @@ import { fromHex } from "../../core/bytes.js";
 import { type Clock, ManualClock, systemClock } from "../../core/clock.js";
 import { TapwalletError } from "../../core/errors.js";
 import { formatCny } from "../../core/money.js";
-import type { ContactlessCard, Link } from "../../nfc/link.js";
+import { CardGoneError, type ContactlessCard, type Link } from "../../nfc/link.js";
 import { MemoryLink } from "../../nfc/memory.js";
 import {
   type PcscSessionOptions,
@@ -142,7 +142,11 @@ async function cardFromFiles(o: GateOptions, clock: Clock): Promise<ContactlessC
 }
 
 async function tapOnce(gate: MetroGate, link: Link): Promise<TapOutcome> {
-  await link.fieldOn();
+  // A card gone before activation is the gate's own "please tap again" (its first command finds no card),
+  // as one gone mid-transaction is — not an error that would stop a --repeat gate.
+  await link.fieldOn().catch((e: unknown) => {
+    if (!(e instanceof CardGoneError)) throw e;
+  });
   try {
     return await gate.tap(link);
   } finally {
