@@ -6,6 +6,8 @@
  *   ISSUER_CVK        CVK A ‖ CVK B of the funding cards' CVN2 (32 hex)
  *   ISSUER_TEST_CARDS `on` opens the test cards of test-cards.ts at start (default on outside production)
  *   ISSUER_DEV_KEY    `on` creates the development acquirer key below (default on outside production)
+ *   ISSUER_OFFLINE_BALANCE  yuan: new tokens pay offline (fDDA under the test CA) up to this balance;
+ *                     unset or 0: online-only tokens. Development only (the test CA is public).
  *
  * Outside production every key has a development default — fixed, public, and marked DEVELOPMENT ONLY —
  * so `npm start` works and tokens survive a restart. NODE_ENV=production refuses to start without the
@@ -28,6 +30,11 @@ export interface IssuerOptions {
   testCards: readonly TestCard[];
   /** Create DEV_ACQUIRER_KEY at start (development only). */
   devAcquirerKey: boolean;
+  /**
+   * Issue tokens able to pay offline: fDDA (an ICC key certified under the test CA's demo issuer key) and
+   * this offline spending balance (fen). Absent: online-only tokens (docs/DECISIONS.md). Development only.
+   */
+  offline?: { balance: number };
 }
 
 /** DEVELOPMENT ONLY: public, fixed values; production must set its own (and refuses to start without). */
@@ -73,7 +80,22 @@ export function issuerOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Issu
       "生产环境不能启用开发用收单密钥",
       "The development acquirer key cannot be enabled in production",
     );
+  const offlineText = env["ISSUER_OFFLINE_BALANCE"] ?? "";
+  const offlineYuan = offlineText === "" ? 0 : Number(offlineText);
+  if (!/^\d{1,5}(\.\d{1,2})?$/.test(offlineText || "0"))
+    throw new TapwalletError(
+      "bad_config",
+      "ISSUER_OFFLINE_BALANCE 须为 0–99999 元",
+      "ISSUER_OFFLINE_BALANCE must be 0–99999 yuan",
+    );
+  if (production && offlineYuan > 0)
+    throw new TapwalletError(
+      "bad_config",
+      "生产环境不能用测试 CA 签发脱机令牌",
+      "Offline tokens are certified under the test CA: not in production",
+    );
   return {
+    ...(offlineYuan > 0 ? { offline: { balance: Math.round(offlineYuan * 100) } } : {}),
     dki,
     imk3des: keyFromEnv(env, "ISSUER_IMK_3DES", production, devKey("issuer imk-ac 3des", 16)),
     imkSm4: keyFromEnv(env, "ISSUER_IMK_SM4", production, devKey("issuer imk-ac sm4", 16)),

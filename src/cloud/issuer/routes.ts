@@ -3,6 +3,7 @@
  *
  *   POST   /issuer/authorisations        acquirer key   a POS's online authorisation (field 55, amount…)
  *   POST   /issuer/reversals             acquirer key   undo an approval the terminal could not complete
+ *   POST   /issuer/clearing              acquirer key   a POS's batch of offline approvals (TCs) to clear
  *   GET    /issuer/tokens?par=           issuer key     the bank's tokens
  *   PATCH  /issuer/tokens/{id}           issuer key     {status: suspended | active}
  *   DELETE /issuer/tokens/{id}           issuer key     delete for good
@@ -13,6 +14,7 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { AuthorisationRequest } from "../../emv/authorisation.js";
+import { CLEARING_BATCH_FORMAT, CLEARING_REASONS, type ClearingRecord } from "../../emv/clearing.js";
 import { withErrors } from "../http/errors.js";
 import { zhEn } from "../http/schemas.js";
 import type { RouteDeps } from "../module.js";
@@ -77,6 +79,54 @@ const authorisationResponseSchema = {
     reason: { type: "string", description: "finer cause, e.g. token-suspended, insufficient-funds" },
     message: zhEn,
     replayed: { type: "boolean", description: "true: this request was answered before; nothing moved again" },
+  },
+} as const;
+
+const clearingRecordSchema = {
+  type: "object",
+  required: [
+    "terminalId",
+    "merchantId",
+    "stan",
+    "amount",
+    "currency",
+    "pan",
+    "panSequenceNumber",
+    "field55",
+    "capturedAt",
+  ],
+  additionalProperties: false,
+  properties: {
+    terminalId: authorisationRequestSchema.properties.terminalId,
+    merchantId: authorisationRequestSchema.properties.merchantId,
+    merchantName: authorisationRequestSchema.properties.merchantName,
+    stan: authorisationRequestSchema.properties.stan,
+    amount: { type: "integer", minimum: 1, maximum: 99_999_999_999, description: "fen (field 4) = 9F02" },
+    currency: authorisationRequestSchema.properties.currency,
+    pan: {
+      type: "string",
+      pattern: "^[0-9]{12,19}$",
+      description: "field 2: the token, never a funding PAN",
+    },
+    panSequenceNumber: authorisationRequestSchema.properties.panSequenceNumber,
+    field55: { ...hex(512), description: "ICC data (field 55) with the TC: 9F26, 9F27 = 40, 9F36 …" },
+    capturedAt: { type: "string", format: "date-time", description: "when the card approved it" },
+  },
+} as const;
+
+const clearingResultSchema = {
+  type: "object",
+  required: ["index", "status", "reason", "message"],
+  properties: {
+    index: { type: "integer", description: "the record's place in the batch (from 0)" },
+    status: { type: "string", enum: ["cleared", "duplicate", "refused"] },
+    reason: { type: "string", enum: Object.keys(CLEARING_REASONS) },
+    message: zhEn,
+    tokenLast4: { type: "string" },
+    atc: { type: "integer" },
+    amount: { type: "integer", description: "fen taken (cleared, or taken before: duplicate)" },
+    shortfall: { type: "integer", description: "fen the funding account lacked (it went negative by this)" },
+    clearingId: { type: "string" },
   },
 } as const;
 
@@ -198,6 +248,55 @@ export const issuerRoutes: FastifyPluginAsync<RouteDeps> = async (app, { service
       },
     },
     async (request) => issuer.reverse(principal(request), request.body),
+  );
+
+  app.post<{ Body: { format?: string; records: ClearingRecord[] } }>(
+    "/issuer/clearing",
+    {
+      preHandler: keyOf("acquirer"),
+      schema: {
+        tags: ["issuer"],
+        summary: "脱机交易清算 / clear a POS's batch of offline approvals (acquirer API key)",
+        description:
+          "Each record on its own: the TC is verified with the token's keys (as an ARQC is), each (token, " +
+          "ATC) clears once — a record sent again is answered `duplicate` and moves nothing — and a cleared " +
+          "record debits the funding account (negative if it must: `shortfall`), posts to the ledger, shows " +
+          "on the owner's card and notifies the phone. Refusals name their reason per record.",
+        security: [{ apiKey: [] }],
+        headers: keyHeaders,
+        body: {
+          type: "object",
+          required: ["records"],
+          additionalProperties: false,
+          properties: {
+            format: { type: "string", enum: [CLEARING_BATCH_FORMAT] },
+            records: { type: "array", minItems: 1, maxItems: 200, items: clearingRecordSchema },
+          },
+        },
+        response: withErrors({
+          200: {
+            type: "object",
+            required: ["results", "cleared", "duplicates", "refused"],
+            properties: {
+              results: { type: "array", items: clearingResultSchema },
+              cleared: { type: "integer" },
+              duplicates: { type: "integer" },
+              refused: { type: "integer" },
+            },
+          },
+        }),
+      },
+    },
+    async (request) => {
+      const results = (await issuer.clear(request.body.records)).map((r, index) => ({ index, ...r }));
+      const count = (status: string) => results.filter((r) => r.status === status).length;
+      return {
+        results,
+        cleared: count("cleared"),
+        duplicates: count("duplicate"),
+        refused: count("refused"),
+      };
+    },
   );
 
   app.get<{ Querystring: { par?: string } }>(

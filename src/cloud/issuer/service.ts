@@ -21,15 +21,17 @@ import { fromHex } from "../../core/bytes.js";
 import { chinaDateDigits } from "../../core/clock.js";
 import { parseTlv } from "../../core/tlv.js";
 import type { AuthorisationRequest, AuthorisationResponse } from "../../emv/authorisation.js";
+import { type ClearingResult, parseClearingRecord } from "../../emv/clearing.js";
 import { type IssuedToken, IssuerHost, StaticIssuerKeys } from "../../emv/issuer/host.js";
 import type { TokenStatus } from "../../emv/issuer/store.js";
 import type { TokenVault } from "../../emv/issuer/vault.js";
+import { demoIssuerPki } from "../../emv/pki/issuer-pki.js";
 import { parseTrack2 } from "../../emv/track2.js";
 import type { CloudContext } from "../context.js";
 import type { Database } from "../db/schema.js";
 import { forUpdate, transaction, type Executor } from "../db/tx.js";
 import { CloudError } from "../errors.js";
-import { ledgerAccountIds } from "../ledger/accounts.js";
+import { type LedgerAccountKind, ledgerAccountIds } from "../ledger/accounts.js";
 import type { Ledger, PostingRequest, PostingResult } from "../ledger/service.js";
 import type { CardKind } from "../tsp/bins.js";
 import { type ApiKeyPrincipal, IssuerApiKeys } from "./api-keys.js";
@@ -40,8 +42,11 @@ import type { IssuerRequestsTable } from "./tables.js";
 import type { TestCard } from "./test-cards.js";
 
 export interface AuthorisationEvent {
-  /** An authorisation decided, or the reversal of an approved one (the request is then the original's). */
-  kind: "authorisation" | "reversal";
+  /**
+   * An authorisation decided, the reversal of an approved one (the request is then the original's), or an
+   * offline approval cleared (the request is made from the clearing record; the response approves).
+   */
+  kind: "authorisation" | "reversal" | "clearing";
   /** The token track 2 named (it may be unknown to us). */
   token: string;
   request: AuthorisationRequest;
@@ -117,6 +122,7 @@ export class IssuerService {
       clock: this.ctx.clock,
       random: (n) => this.ctx.rng.bytes(n),
       tokenBin: this.options.tokenBin,
+      ...(this.options.offline ? { pki: demoIssuerPki(this.options.tokenBin) } : {}),
     });
   }
 
@@ -213,6 +219,7 @@ export class IssuerService {
       kind: r.kind,
       deviceId: r.deviceId,
       label: r.label,
+      ...(this.options.offline ? { offline: this.options.offline } : {}),
     });
     await trx
       .updateTable("issuer_tokens")
@@ -449,35 +456,51 @@ export class IssuerService {
     req: AuthorisationRequest,
     response: AuthorisationResponse,
   ): Promise<string> {
+    const bank = await this.bankOf(trx, token);
+    const issuer = ledgerAccountIds.issuerSettlement(bank);
+    const merchant = ledgerAccountIds.merchant(req.merchantId);
+    return this.postOpening(
+      trx,
+      {
+        idempotencyKey: `card.auth:${key}`.slice(0, 128),
+        kind: "card.authorisation",
+        entries: [
+          { account: issuer, amount: req.amount },
+          { account: merchant, amount: -req.amount },
+        ],
+        metadata: {
+          terminalId: req.terminalId,
+          stan: req.stan,
+          tokenLast4: token.slice(-4),
+          authorisationCode: response.authorisationCode ?? "",
+        },
+      },
+      [
+        [issuer, "issuer_settlement"],
+        [merchant, "merchant"],
+      ],
+    );
+  }
+
+  private async bankOf(trx: Transaction<Database>, token: string): Promise<string> {
     const row = await trx
       .selectFrom("issuer_tokens as t")
       .innerJoin("issuer_funding_accounts as a", "a.ref", "t.funding_ref")
       .select("a.bank_code")
       .where("t.token", "=", token)
       .executeTakeFirstOrThrow();
-    const issuer = ledgerAccountIds.issuerSettlement(row.bank_code);
-    const merchant = ledgerAccountIds.merchant(req.merchantId);
-    const accounts = [
-      [issuer, "issuer_settlement"],
-      [merchant, "merchant"],
-    ] as const;
+    return row.bank_code;
+  }
+
+  /** Posts, opening the posting's ledger accounts first unless this instance knows they exist. */
+  private async postOpening(
+    trx: Transaction<Database>,
+    posting: PostingRequest,
+    accounts: readonly (readonly [string, LedgerAccountKind])[],
+  ): Promise<string> {
     const open = async (all: boolean) => {
       for (const [id, kind] of accounts)
         if (all || !this.openLedgerAccounts.has(id)) await this.ledger.openAccount({ id, kind }, trx);
-    };
-    const posting: PostingRequest = {
-      idempotencyKey: `card.auth:${key}`.slice(0, 128),
-      kind: "card.authorisation",
-      entries: [
-        { account: issuer, amount: req.amount },
-        { account: merchant, amount: -req.amount },
-      ],
-      metadata: {
-        terminalId: req.terminalId,
-        stan: req.stan,
-        tokenLast4: token.slice(-4),
-        authorisationCode: response.authorisationCode ?? "",
-      },
     };
     await open(false);
     let posted: PostingResult;
@@ -491,6 +514,95 @@ export class IssuerService {
     }
     for (const [id] of accounts) this.openLedgerAccounts.add(id);
     return posted.posting.id;
+  }
+
+  // ---- offline clearing ---------------------------------------------------------------------------------
+
+  /**
+   * Clears a POS's batch of offline approvals, record by record, each in its own transaction (one record's
+   * refusal never holds back the others): src/emv's `IssuerHost.clear` checks the TC and takes the record
+   * once per (token, ATC), debiting the funding account (negative if it must: the shortfall); a cleared
+   * record is posted to the ledger — the bank owes us the amount, we owe the merchant; a shortfall is put
+   * on the bank's `issuer:<bank>:shortfall` account so the books show it — and the hooks record it on the
+   * owner's card and notify the phone. A duplicate or a refusal moves nothing.
+   */
+  async clear(records: readonly unknown[]): Promise<ClearingResult[]> {
+    const results: ClearingResult[] = [];
+    for (const record of records) results.push(await this.clearOne(record));
+    return results;
+  }
+
+  private async clearOne(input: unknown): Promise<ClearingResult> {
+    return transaction(this.ctx.db.db, async (trx) => {
+      const result = await this.host(trx).clear(input);
+      const parsed = parseClearingRecord(input);
+      if (result.status !== "cleared" || !parsed.ok) return result;
+      const { record, token, atc, amount } = parsed.value;
+      const clearingId = result.clearingId!;
+      const shortfall = result.shortfall ?? 0;
+      const bank = await this.bankOf(trx, token);
+      const issuer = ledgerAccountIds.issuerSettlement(bank);
+      const unfunded = ledgerAccountIds.issuerShortfall(bank);
+      const merchant = ledgerAccountIds.merchant(record.merchantId);
+      const postingId = await this.postOpening(
+        trx,
+        {
+          idempotencyKey: `card.clear:${clearingId}`,
+          kind: "card.offline_clearing",
+          entries: [
+            { account: issuer, amount: amount - shortfall },
+            { account: unfunded, amount: shortfall },
+            { account: merchant, amount: -amount },
+          ].filter((e) => e.amount !== 0),
+          metadata: {
+            clearingId,
+            terminalId: record.terminalId,
+            stan: record.stan,
+            atc,
+            tokenLast4: token.slice(-4),
+            shortfall,
+          },
+        },
+        [
+          [issuer, "issuer_settlement"],
+          [unfunded, "issuer_settlement"],
+          [merchant, "merchant"],
+        ],
+      );
+      await trx
+        .updateTable("issuer_clearings")
+        .set({ posting_id: postingId })
+        .where("clearing_id", "=", clearingId)
+        .execute();
+      const event: AuthorisationEvent = {
+        kind: "clearing",
+        token,
+        request: {
+          stan: record.stan,
+          terminalId: record.terminalId,
+          merchantId: record.merchantId,
+          ...(record.merchantName !== undefined ? { merchantName: record.merchantName } : {}),
+          amount,
+          currency: record.currency,
+          track2: "",
+          panSequenceNumber: record.panSequenceNumber,
+          posEntryMode: "07",
+          field55: record.field55,
+          cvm: "none",
+          transmittedAt: record.capturedAt,
+        },
+        response: {
+          responseCode: "00",
+          approved: true,
+          reason: "offline-approved",
+          message: { zh: "脱机消费（已清算）", en: "offline payment (cleared)" },
+        },
+        requestKey: `clear:${clearingId}`,
+        postingId,
+      };
+      for (const hook of this.hooks) await hook(trx, event);
+      return result;
+    });
   }
 }
 

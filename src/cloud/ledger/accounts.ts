@@ -50,6 +50,8 @@ export const ledgerAccountIds = {
   fees: () => "fees",
   refundsPayable: () => "refunds_payable",
   issuerSettlement: (issuer: string) => `issuer:${issuer}`,
+  /** The part of what an issuer owes us that its cardholders' accounts did not cover (offline approvals). */
+  issuerShortfall: (issuer: string) => `issuer:${issuer}:shortfall`,
   merchant: (merchant: string) => `merchant:${merchant}`,
   channel: (channel: string) => `channel:${channel}`,
 };
