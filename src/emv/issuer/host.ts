@@ -6,7 +6,9 @@
  * field 55 and track 2 parsed → token found and active → not expired → CVN 01 cryptogram verified with the
  * token's derived keys → ATC neither replayed nor out of the window → CVM → currency → limits (per payment,
  * per day, count per day) → funds (found through the vault: token → funding PAN → account) → approve, with
- * the ARPC (method 1, PBOC session key) in tag 91 for every answer to a genuine cryptogram.
+ * the ARPC (method 1, PBOC session key) in tag 91 for every answer to a genuine cryptogram. It also clears
+ * the offline approvals POS terminals upload (`clear`: the TC checked with the same keys, once per token and
+ * ATC, honoured beyond the funds).
  *
  * The state changes of one authorisation happen in one store transaction. Errors and answers name the token,
  * never the funding PAN.

@@ -1,7 +1,7 @@
 /**
  * The issuer host's storage, injected: an in-memory implementation here, a database one in the cloud. Every
- * authorisation runs in one `transaction` — the token's ATC window, its velocity counters, the account's
- * funds and the authorisation record change together or not at all — so a database implementation maps it
+ * authorisation (and every clearing) runs in one `transaction` — the token's ATC window, its velocity
+ * counters, the account's funds and the authorisation or clearing record change together or not at all — so a database implementation maps it
  * onto one SQL transaction and concurrent authorisations of one token cannot both pass the ATC check.
  */
 import type { Fen } from "../../core/money.js";
