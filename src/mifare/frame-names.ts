@@ -34,10 +34,42 @@ const CLASSIC: Record<number, [string, string]> = {
 const CARD_NONCE = W("卡片随机数 nT", "card nonce nT");
 const READER_ANSWER = W("读卡器应答 {nR}{aR}", "reader answer {nR}{aR}");
 const CARD_ANSWER = W("卡片应答 {aT}", "card answer {aT}");
-const AUTHENTICATION_NONCES = new Set([CARD_NONCE.en, READER_ANSWER.en, CARD_ANSWER.en]);
+// A nested authentication's nT comes encrypted: told apart by its length (four whole bytes after an
+// encrypted command; a READ answers 18 bytes, WRITE and value operations a 4-bit ACK/NAK). Whoever knows the
+// first sector's key (a default one, often) decrypts it, and then its three frames give the next key away.
+const NESTED_CARD_NONCE = W("加密卡片随机数 nT（嵌套认证）", "encrypted card nonce nT (nested)");
+const AUTHENTICATION_NONCES = new Set([
+  CARD_NONCE.en,
+  NESTED_CARD_NONCE.en,
+  READER_ANSWER.en,
+  CARD_ANSWER.en,
+]);
 
 /** True for nT, {nR}{aR} and {aT}: the frames from which the sector key can be computed offline. */
 export const isAuthenticationNonce = (f: DecodedFrame): boolean => AUTHENTICATION_NONCES.has(f.name.en);
+
+/** How a frame whose bytes are not shown is written: `??` per byte. */
+export const HIDDEN_BYTE = "??";
+
+/** A decoded frame as it may leave the process (a trace file, the simulator's timeline, the CLI's output). */
+export interface ShownFrame extends DecodedFrame {
+  /** Its bytes are not shown: `hex` is `??` per byte; name, bits and air time stay. */
+  hidden: boolean;
+}
+
+/** `frame` with its bytes written as `??` (its length kept). */
+export const hideFrame = (f: DecodedFrame): ShownFrame => ({
+  ...f,
+  hex: Array.from({ length: Math.ceil(f.bits / 8) }, () => HIDDEN_BYTE).join(" "),
+  hidden: true,
+});
+
+/**
+ * The one rule for showing a MIFARE Classic trace anywhere: every authentication's nT, {nR}{aR} and {aT} is
+ * hidden (mfkey64 computes the sector key from them in seconds); every other frame is shown as decoded.
+ */
+export const redactAuthenticationNonces = (frames: readonly DecodedFrame[]): ShownFrame[] =>
+  frames.map((f) => (isAuthenticationNonce(f) ? hideFrame(f) : { ...f, hidden: false }));
 
 type Expect = "atqa" | "uid" | "sak" | "nt" | "at" | "answer" | null;
 
@@ -149,6 +181,8 @@ function nameCardFrame(
     case "at":
       return { name: CARD_ANSWER, next: null, encrypted: true };
     default:
+      if (encrypted && expect === "answer" && d.length === 4 && f.bits === undefined)
+        return { name: NESTED_CARD_NONCE, next: "at", encrypted: true };
       return encrypted
         ? {
             name:

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { concat, fromHex, toHex } from "../core/bytes.js";
 import { ManualClock } from "../core/clock.js";
-import { MemoryFrameLink } from "../nfc/frame.js";
+import { MemoryFrameLink, formatFrame } from "../nfc/frame.js";
 import { blankCard, setBlock } from "./card.js";
 import { DoorReader } from "./door-reader.js";
 import { EmulatedClassic } from "./emulator.js";
@@ -79,6 +79,24 @@ describe("the MIFARE frame trace file", () => {
       ["", true],
     ]);
     for (const e of trace.slice(auth + 1, auth + 4)) expect(file).not.toContain(toHex(e.frame.data));
+  });
+
+  it("a file from elsewhere that holds the nonces in clear: trace still shows them as ??", async () => {
+    const trace = await doorOpenTrace("sector", "5A17E3C0");
+    const clear = {
+      kind: "mifare-classic-frames",
+      frames: trace.map(({ from, frame }) => ({ from, frame: formatFrame(frame) })),
+    };
+    const decoded = decodeFrameTrace(roundTrip(clear));
+    const shown = JSON.stringify(decoded);
+    const hidden = decoded.frames.filter((f) => f.hidden);
+    expect(hidden.map((f) => f.name.en)).toEqual([
+      "card nonce nT",
+      "reader answer {nR}{aR}",
+      "card answer {aT}",
+    ]);
+    for (const f of hidden) expect(shown).not.toContain(formatFrame(trace[f.index]!.frame));
+    expect(formatFrameTrace(decoded, "en")).toContain("authentication nonces (nT, {nR}{aR}, {aT})");
   });
 
   it("names the frames of a 7-byte UID open by UID (no authentication: nothing hidden)", async () => {

@@ -12,10 +12,16 @@
  */
 import { writeFile } from "node:fs/promises";
 import { type Result, err, ok } from "../core/result.js";
-import { type Frame, type FrameTraceEntry, formatFrame, isWellFormed, oddParity } from "../nfc/frame.js";
+import { type Frame, type FrameTraceEntry, isWellFormed, oddParity } from "../nfc/frame.js";
 import { isObject } from "../nfc/json.js";
 import { frameAirTime } from "./airtime.js";
-import { type DecodedFrame, decodeFrames, isAuthenticationNonce } from "./frame-names.js";
+import {
+  HIDDEN_BYTE,
+  type ShownFrame,
+  decodeFrames,
+  hideFrame,
+  redactAuthenticationNonces,
+} from "./frame-names.js";
 
 export const FRAME_TRACE_KIND = "mifare-classic-frames";
 
@@ -31,19 +37,12 @@ export interface FrameTraceJson {
 
 /** Frames longer than this are not MIFARE Classic (the longest, a WRITE's data, is 18 bytes). */
 const MAX_FRAME_BYTES = 64;
-const HIDDEN = "??";
 
 /** The trace as written to a file, with the authentication nonces hidden. */
 export function frameTraceToJson(trace: readonly FrameTraceEntry[]): FrameTraceJson {
-  const decoded = decodeFrames(trace);
   return {
     kind: FRAME_TRACE_KIND,
-    frames: trace.map(({ from, frame }, i) => ({
-      from,
-      frame: isAuthenticationNonce(decoded[i]!)
-        ? Array.from(frame.data, () => HIDDEN).join(" ")
-        : formatFrame(frame),
-    })),
+    frames: redactAuthenticationNonces(decodeFrames(trace)).map(({ from, hex }) => ({ from, frame: hex })),
   };
 }
 
@@ -69,7 +68,7 @@ function parseFrame(text: string, where: string): Result<{ frame: Frame; hidden:
   const tokens = text.trim().split(/\s+/).filter(Boolean);
   if (tokens.length === 0) return err(`${where} is empty`);
   if (tokens.length > MAX_FRAME_BYTES) return err(`${where} has more than ${MAX_FRAME_BYTES} bytes`);
-  const hidden = tokens.filter((t) => t === HIDDEN).length;
+  const hidden = tokens.filter((t) => t === HIDDEN_BYTE).length;
   if (hidden === tokens.length) {
     // Unknown bytes: zeros with parity 1, so that the air time stays a lower bound (a final 1 ends soonest).
     const n = tokens.length;
@@ -110,8 +109,7 @@ export function parseFrameTrace(json: unknown): Result<FrameTraceFileEntry[]> {
   return ok(out);
 }
 
-export interface FrameTraceRow extends DecodedFrame {
-  hidden: boolean;
+export interface FrameTraceRow extends ShownFrame {
   /** When the frame starts on the air (µs from the first frame) and how long it lasts, at 106 kbit/s. */
   startUs: number;
   airUs: number;
@@ -123,19 +121,17 @@ export interface DecodedFrameTrace {
   airTime: { bitRate: 106; totalUs: number; frames: number };
 }
 
-/** Names every frame and gives its air time; hidden frames show as `??` bytes. */
+/**
+ * Names every frame and gives its air time; frames hidden in the file, and authentication nonces a file from
+ * elsewhere may hold, show as `??` bytes.
+ */
 export function decodeFrameTrace(trace: readonly FrameTraceFileEntry[]): DecodedFrameTrace {
   const air = frameAirTime(trace);
-  const frames = decodeFrames(trace).map((f, i): FrameTraceRow => {
-    const hidden = trace[i]!.hidden === true;
-    return {
-      ...f,
-      ...(hidden ? { hex: Array.from(trace[i]!.frame.data, () => HIDDEN).join(" ") } : {}),
-      hidden,
-      startUs: air.perFrame[i]!.startUs,
-      airUs: air.perFrame[i]!.airUs,
-    };
-  });
+  const frames = redactAuthenticationNonces(decodeFrames(trace)).map((f, i): FrameTraceRow => ({
+    ...(trace[i]!.hidden ? hideFrame(f) : f),
+    startUs: air.perFrame[i]!.startUs,
+    airUs: air.perFrame[i]!.airUs,
+  }));
   return { frames, airTime: { bitRate: 106, totalUs: air.totalUs, frames: air.frames } };
 }
 

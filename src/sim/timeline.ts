@@ -1,7 +1,7 @@
 /**
  * What a simulated tap shows: each exchange decoded (src/nfc/decode.ts for APDUs — PANs masked, secrets
- * hidden — and src/mifare/frame-names.ts for MIFARE frames), how long the software took, and the ISO/IEC 14443 air-time lower
- * bound of the same exchanges (src/nfc/airtime.ts at 106 and 848 kbit/s with the activation; frames at
+ * hidden — and src/mifare/frame-names.ts for MIFARE frames, authentication nonces hidden), how long the
+ * software took, and the ISO/IEC 14443 air-time lower bound of the same exchanges (src/nfc/airtime.ts at 106 and 848 kbit/s with the activation; frames at
  * 106 kbit/s by src/mifare/airtime.ts). The difference between the two is the point: a phone's SE answers in
  * microseconds, the air takes milliseconds.
  */
@@ -13,7 +13,7 @@ import type { FrameTraceEntry } from "../nfc/frame.js";
 import type { Activation } from "../nfc/link.js";
 import type { TraceRecord } from "../nfc/trace.js";
 import type { Bilingual } from "../core/text.js";
-import { type DecodedFrame, decodeFrames } from "../mifare/frame-names.js";
+import { type ShownFrame, decodeFrames, redactAuthenticationNonces } from "../mifare/frame-names.js";
 
 export interface ApduStep {
   index: number;
@@ -55,7 +55,8 @@ export interface ApduTimeline {
 
 export interface FrameTimeline {
   kind: "frames";
-  steps: DecodedFrame[];
+  /** Each authentication's nT, {nR}{aR} and {aT} hidden (`??`), as in a trace file: they give the key away. */
+  steps: ShownFrame[];
   air: AirFigures[];
 }
 
@@ -112,12 +113,15 @@ export function apduTimeline(records: readonly TraceRecord[], activation: Activa
   };
 }
 
-/** The named frames of a MIFARE Classic tap and their air time (MIFARE Classic runs at 106 kbit/s only). */
+/**
+ * The named frames of a MIFARE Classic tap and their air time (MIFARE Classic runs at 106 kbit/s only), the
+ * authentication nonces hidden by the rule every trace follows; the air time is the real frames'.
+ */
 export function frameTimeline(trace: readonly FrameTraceEntry[]): FrameTimeline {
   const air = frameAirTime(trace);
   return {
     kind: "frames",
-    steps: decodeFrames(trace),
+    steps: redactAuthenticationNonces(decodeFrames(trace)),
     air: [{ bitRate: 106, totalUs: air.totalUs, activationUs: 0, frames: air.frames }],
   };
 }

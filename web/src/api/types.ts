@@ -321,6 +321,8 @@ export type TerminalSpec =
 export interface DecodedField {
   label: Bilingual;
   value: string;
+  /** When the value is words rather than data ("6 bytes hidden"): both languages. */
+  text?: Bilingual;
 }
 
 export interface DecodedTlv {
@@ -355,6 +357,8 @@ export interface FrameStep {
   bits: number;
   name: Bilingual;
   encrypted: boolean;
+  /** An authentication nonce (nT, {nR}{aR}, {aT}): `hex` is `??` per byte, since they give the key away. */
+  hidden: boolean;
 }
 
 export interface AirFigures {

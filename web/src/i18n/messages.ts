@@ -413,6 +413,7 @@ export const zh = {
   "terminal.stepTimes": "卡片处理 {software} 毫秒 · 空中 {air106} 毫秒（106）/ {air848} 毫秒（848）",
   "terminal.reader": "读卡器",
   "terminal.card": "卡片",
+  "terminal.frameHidden": "已隐藏（由认证随机数可算出扇区密钥）",
 
   "event.bankAdding": "正在添加尾号 {last4} 的银行卡",
   "event.bankAdded": "银行卡已添加：尾号 {last4}",
@@ -866,6 +867,7 @@ export const en: Record<MessageKey, string> = {
   "terminal.stepTimes": "card {software} ms · air {air106} ms (106) / {air848} ms (848)",
   "terminal.reader": "reader",
   "terminal.card": "card",
+  "terminal.frameHidden": "hidden (authentication nonces give the sector key away)",
 
   "event.bankAdding": "Adding the bank card ending {last4}",
   "event.bankAdded": "Bank card added: ending {last4}",

@@ -68,7 +68,7 @@ function ApduRow({ s }: { s: ApduStep }) {
           <p className="mono">&gt;&gt; {s.command.hex}</p>
           {s.command.fields.map((f, i) => (
             <p key={i} className="small">
-              {pick(f.label)}: {f.value}
+              {pick(f.label)}: {f.text ? pick(f.text) : f.value}
             </p>
           ))}
           <p className="small">
@@ -78,7 +78,7 @@ function ApduRow({ s }: { s: ApduStep }) {
           {s.response.hex && <p className="mono">{s.response.hex}</p>}
           {(s.response.fields ?? []).map((f, i) => (
             <p key={i} className="small">
-              {pick(f.label)}: {f.value}
+              {pick(f.label)}: {f.text ? pick(f.text) : f.value}
             </p>
           ))}
           {s.response.tlv && (
@@ -113,6 +113,7 @@ function FrameRow({ s }: { s: FrameStep }) {
       <span className="step-name">
         {pick(s.name)}
         <span className="mono small step-hex"> {s.hex}</span>
+        {s.hidden && <span className="small"> · {t("terminal.frameHidden")}</span>}
       </span>
     </li>
   );
