@@ -99,6 +99,32 @@ describe("command names", () => {
     expect(one(cmd).command.name.en).toBe(name);
   });
 
+  it("says what it hides in the output's language: zh first with the English beside, or English", () => {
+    const secrets = decodeTranscript([
+      { command: fromHex("FF82000006A0A1A2A3A4A5"), response: fromHex("9000") },
+      { command: fromHex("0020000003123456"), response: fromHex("9000") },
+      { command: fromHex("0020000000"), response: fromHex("63C3") },
+      { command: fromHex("80D8000003010203"), response: fromHex("9000") },
+    ]);
+    const zh = formatDecoded(secrets, "zh");
+    expect(zh).toContain("密钥: 已隐藏 6 字节 (6 bytes hidden)");
+    expect(zh).toContain("PIN: 已隐藏 3 字节 (3 bytes hidden)");
+    expect(zh).toContain("PIN: 查询剩余尝试次数 (retry counter query)");
+    expect(zh).toContain("密钥数据: 已隐藏 3 字节 (3 bytes hidden)");
+    // No English-only value left in the zh text.
+    expect(zh).not.toMatch(/: (\d+ bytes hidden|retry counter query)$/m);
+    const en = formatDecoded(secrets, "en");
+    expect(en).toContain("key: 6 bytes hidden");
+    expect(en).not.toContain("已隐藏");
+    // The JSON keeps `value` (English) and gives both languages beside it.
+    expect(secrets[0]!.command.fields[1]).toEqual({
+      label: { en: "key", zh: "密钥" },
+      value: "6 bytes hidden",
+      text: { en: "6 bytes hidden", zh: "已隐藏 6 字节" },
+    });
+    for (const t of [zh, en, JSON.stringify(secrets)]) expect(t).not.toContain("A0A1A2A3A4A5");
+  });
+
   it("gives the parameters: SFI and record, SFI and offset, FID, path, cryptogram type", () => {
     const f = (cmd: string) => one(cmd).command.fields.map((x) => `${x.label.en}: ${x.value}`);
     expect(f("00B202C400")).toEqual(["file: SFI 18", "record: 2"]);

@@ -23,6 +23,8 @@ export type Lang = "zh" | "en";
 export interface DecodedField {
   label: Bilingual;
   value: string;
+  /** When the value is words rather than data ("6 bytes hidden"): both languages (`value` is the English). */
+  text?: Bilingual;
 }
 
 export interface DecodedTlv {
@@ -74,6 +76,11 @@ export interface DecodedExchange {
 
 const L = (en: string, zh: string): Bilingual => ({ en, zh });
 const F = (label: Bilingual, value: string): DecodedField => ({ label, value });
+/** A field whose value is words, not data: `value` holds the English, `text` both languages. */
+const W = (label: Bilingual, text: Bilingual): DecodedField => ({ label, value: text.en, text });
+/** Secret data (a key, a PIN, personalisation): only its length is shown. */
+const hiddenBytes = (label: Bilingual, n: number): DecodedField =>
+  W(label, L(`${n} bytes hidden`, `已隐藏 ${n} 字节`));
 const hex2 = (n: number) => n.toString(16).toUpperCase().padStart(2, "0");
 
 // ----------------------------------------------------------------------------------------------- masking
@@ -351,7 +358,7 @@ function commandInfo(c: CommandApdu, pdol: DolEntry[] | undefined): CommandInfo 
         return {
           ...plain(L("LOAD KEY (reader)", "读卡器装载密钥"), "raw", [
             F(L("key slot", "密钥号"), hex2(c.p2)),
-            F(L("key", "密钥"), `${c.data.length} bytes hidden`),
+            hiddenBytes(L("key", "密钥"), c.data.length),
           ]),
           secretData: true,
         };
@@ -405,7 +412,9 @@ function commandInfo(c: CommandApdu, pdol: DolEntry[] | undefined): CommandInfo 
     case 0x20:
       return {
         ...plain(L("VERIFY", "校验 PIN"), "raw", [
-          F(L("PIN", "PIN"), c.data.length ? `${c.data.length} bytes hidden` : "retry counter query"),
+          c.data.length
+            ? hiddenBytes(L("PIN", "PIN"), c.data.length)
+            : W(L("PIN", "PIN"), L("retry counter query", "查询剩余尝试次数")),
         ]),
         secretData: true,
       };
@@ -491,7 +500,7 @@ function commandInfo(c: CommandApdu, pdol: DolEntry[] | undefined): CommandInfo 
         return {
           ...plain(L("PUT KEY (GlobalPlatform)", "写密钥 (GP)"), "raw", [
             F(L("key version", "密钥版本"), hex2(c.p1)),
-            F(L("key data", "密钥数据"), `${c.data.length} bytes hidden`),
+            hiddenBytes(L("key data", "密钥数据"), c.data.length),
           ]),
           secretData: true,
         };
@@ -618,7 +627,7 @@ function decodeResponse(bytes: Bytes, kind: ResponseKind): DecodedResponse {
   if (data.length === 0) return out;
   const fields = responseFields(kind, data);
   if (fields) out.fields = fields;
-  else if (kind === "secret") out.fields = [F(L("data", "数据"), `${data.length} bytes hidden`)];
+  else if (kind === "secret") out.fields = [hiddenBytes(L("data", "数据"), data.length)];
   else {
     const tlv = asTlv(data);
     if (tlv) out.tlv = tlv;
@@ -710,6 +719,8 @@ export function decodeTranscript(apdus: readonly TranscriptEntry[]): DecodedExch
 // ------------------------------------------------------------------------------------------------ text
 
 const label = (l: Bilingual, lang: Lang) => (lang === "zh" ? `${l.zh}` : l.en);
+const fieldValue = (f: DecodedField, lang: Lang) =>
+  f.text ? (lang === "zh" ? `${f.text.zh} (${f.text.en})` : f.text.en) : f.value;
 const name = (l: Bilingual, lang: Lang) => (lang === "zh" ? `${l.zh} ${l.en}` : l.en);
 
 function tlvLines(nodes: DecodedTlv[], indent: string, out: string[]): void {
@@ -729,7 +740,7 @@ export function formatDecoded(exchanges: readonly DecodedExchange[], lang: Lang 
     const c = ex.command;
     out.push(`[${ex.index + 1}] >> ${name(c.name, lang)}`);
     out.push(`      ${c.hex}`);
-    for (const f of c.fields) out.push(`      ${label(f.label, lang)}: ${f.value}`);
+    for (const f of c.fields) out.push(`      ${label(f.label, lang)}: ${fieldValue(f, lang)}`);
     if (c.ne !== undefined) out.push(`      Le: ${c.ne}`);
     if (c.error) out.push(`      ${lang === "zh" ? "错误" : "error"}: ${c.error}`);
     if (c.tlv) tlvLines(c.tlv, "      ", out);
@@ -744,7 +755,7 @@ export function formatDecoded(exchanges: readonly DecodedExchange[], lang: Lang 
         : "no status word";
     out.push(`    << ${r.sw ?? "----"} ${meaning} · ${r.length} ${lang === "zh" ? "字节" : "bytes"}${time}`);
     if (r.hex) out.push(`      ${r.hex}`);
-    for (const f of r.fields ?? []) out.push(`      ${label(f.label, lang)}: ${f.value}`);
+    for (const f of r.fields ?? []) out.push(`      ${label(f.label, lang)}: ${fieldValue(f, lang)}`);
     if (r.tlv) tlvLines(r.tlv, "      ", out);
   }
   return out.join("\n");
