@@ -2,8 +2,10 @@
  * The gate blacklist (`GET /api/v1/transit/blacklist`), on SQLite and PostgreSQL, through the real HTTP server
  * and real virtual phones. A removed phone's transit card is parked and refunded from the cloud, yet its SE
  * still holds it: its number goes on the product's list once, numbered; a gate that loaded the list refuses
- * it, and a gate that had not yet loaded it lets the ride through — that ride clears as before and shows as
- * the card's shortfall (docs/TRANSIT.md "The issuer's blacklist").
+ * it, and a gate that had not yet loaded it lets the ride through — that ride is honoured to the operator and,
+ * the card's money having gone back, paid by the issuer's shortfall account, never by the float that holds
+ * other people's money; the records after it in the same upload clear too (docs/TRANSIT.md "The issuer's
+ * blacklist").
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { freshEachTest } from "./each-test.js";
@@ -123,7 +125,7 @@ for (const backend of backends) {
       await expectBooksBalance(cloud);
     });
 
-    it("a ride taken before the gate loaded the list clears as before: the refunded card shows a shortfall", async () => {
+    it("a ride taken before the gate loaded the list is honoured: the issuer's shortfall pays, the float holds the others' money", async () => {
       const op = await operator(cloud);
       const { phone, wallet } = await phoneOn(cloud, "13600136102");
       const token = phone.cloud!.session!.token;
@@ -132,7 +134,7 @@ for (const backend of backends) {
         firstTopUp: 3000,
         channel: "alipay",
       });
-      // Someone else's card of the product: the float holds their money too (see the note below).
+      // Someone else's card of the product: the float holds their money, which the ride must not touch.
       const other = await phoneOn(cloud, "13600136103");
       await openTransitCard(other.wallet, { productId: "tu-jingjinji", firstTopUp: 2000, channel: "wechat" });
       expect((await remove(phone)).statusCode).toBe(204);
@@ -149,15 +151,128 @@ for (const backend of backends) {
       expect(await m.ride(phone, "0101", "0112")).toBe(500);
       const up = await op.upload(m.log.upload(cloud.clock.now()));
       expect(up.statusCode, up.body).toBe(200);
-      expect(up.json()).toMatchObject({ cleared: 2, rejected: [] });
+      expect(up.json()).toMatchObject({
+        cleared: 2,
+        rejected: [],
+        amount: 500,
+        shortfall: 500,
+        shortfalls: [{ seq: 2, amount: 500, shortfall: 500 }],
+      });
       const after = await cloud.app.inject({
         method: "GET",
         url: `/api/v1/transit/cards/${card.id}`,
         headers: bearer(token),
       });
-      // The shortfall: the card's proven balance is below zero, paid out of the product's float.
-      expect(after.json()).toMatchObject({ state: "refunded", balance: -500 });
-      expect(await ledgerBalance(cloud, transitAccounts.float("tu-jingjinji"))).toBe(1500);
+      // The shortfall: shown on the card, paid by the issuer's shortfall account; the float is the other card's.
+      expect(after.json()).toMatchObject({ state: "refunded", balance: 0, shortfall: 500 });
+      expect(await ledgerBalance(cloud, transitAccounts.float("tu-jingjinji"))).toBe(2000);
+      expect(await ledgerBalance(cloud, transitAccounts.shortfall("tu-jingjinji"))).toBe(-500);
+      expect(await ledgerBalance(cloud, transitAccounts.operator("bj-subway"))).toBe(500);
+      await expectBooksBalance(cloud);
+    });
+
+    it("the only card of its product, removed and refunded, rides: it clears with a shortfall and the records after it clear too", async () => {
+      const op = await operator(cloud);
+      const { phone, wallet } = await phoneOn(cloud, "13600136104");
+      const token = phone.cloud!.session!.token;
+      // The only card of tu-jilin anywhere: once refunded its float holds nothing.
+      const { card } = await openTransitCard(wallet, {
+        productId: "tu-jilin",
+        firstTopUp: 2000,
+        channel: "wechat",
+      });
+      const other = await phoneOn(cloud, "13600136105");
+      await openTransitCard(other.wallet, { productId: "shanghai", firstTopUp: 3000, channel: "alipay" });
+      expect((await remove(phone)).statusCode).toBe(204);
+      const refund = await cloud.app.inject({
+        method: "POST",
+        url: `/api/v1/transit/cards/${card.id}/refund`,
+        headers: bearer(token),
+        payload: {},
+      });
+      expect(refund.json()).toMatchObject({ state: "done", refund: { balance: 2000 } });
+      expect(await ledgerBalance(cloud, transitAccounts.float("tu-jilin"))).toBe(0);
+
+      // One gate log: the other card's ride, the refunded card's two rides (one a bus), the other card's ride.
+      const m = metro(cloud);
+      cloud.clock.advance(60_000);
+      const before = await m.ride(other.phone, "0101", "0105");
+      expect(await m.ride(phone, "0101", "0112")).toBe(500);
+      const bus = await m.tap(phone, m.bus(200));
+      expect(bus.ok).toBe(true);
+      const after = await m.ride(other.phone, "0105", "0112");
+      const log = m.log.upload(cloud.clock.now());
+      expect(log.records.map((r) => r.amount)).toEqual([0, before, 0, 500, 200, 0, after]);
+      const up = await op.upload(log);
+      expect(up.statusCode, up.body).toBe(200);
+      expect(up.json()).toMatchObject({
+        records: 7,
+        cleared: 7,
+        duplicates: 0,
+        rejected: [],
+        amount: before + 700 + after,
+        shortfall: 700,
+        shortfalls: [
+          { seq: 4, amount: 500, shortfall: 500 },
+          { seq: 5, amount: 200, shortfall: 200 },
+        ],
+      });
+      // Honoured to the operator in full; the refunded card's part from the issuer's shortfall account.
+      expect(await ledgerBalance(cloud, transitAccounts.operator("bj-subway"))).toBe(before + 700 + after);
+      expect(await ledgerBalance(cloud, transitAccounts.shortfall("tu-jilin"))).toBe(-700);
+      expect(await ledgerBalance(cloud, transitAccounts.float("tu-jilin"))).toBe(0);
+      expect(await ledgerBalance(cloud, transitAccounts.float("shanghai"))).toBe(3000 - before - after);
+      const view = (id: string, t: string) =>
+        cloud.app.inject({ method: "GET", url: `/api/v1/transit/cards/${id}`, headers: bearer(t) });
+      expect((await view(card.id, token)).json()).toMatchObject({ balance: 0, shortfall: 700 });
+      const [otherCard] = (
+        await cloud.app.inject({
+          method: "GET",
+          url: "/api/v1/transit/cards",
+          headers: bearer(other.phone.cloud!.session!.token),
+        })
+      ).json().cards as { id: string; balance: number; shortfall: number }[];
+      expect(otherCard).toMatchObject({ balance: 3000 - before - after, shortfall: 0 });
+      // The same upload again moves nothing.
+      const again = await op.upload(log);
+      expect(again.json()).toMatchObject({ cleared: 0, duplicates: 7, shortfall: 0, shortfalls: [] });
+      expect(await ledgerBalance(cloud, transitAccounts.shortfall("tu-jilin"))).toBe(-700);
+      await expectBooksBalance(cloud);
+    });
+
+    it("a record the books refuse is answered on its own: the records after it clear", async () => {
+      const op = await operator(cloud);
+      const { phone, wallet } = await phoneOn(cloud, "13600136106");
+      await openTransitCard(wallet, { productId: "tu-jingjinji", firstTopUp: 3000, channel: "wechat" });
+      const reading = await readPhone(phone);
+      const m = metro(cloud);
+      cloud.clock.advance(60_000);
+      expect(await m.ride(phone, "0101", "0112")).toBe(500);
+      expect(await m.ride(phone, "0112", "0101")).toBe(500);
+      const log = m.log.upload(cloud.clock.now());
+      // Someone already used the first exit's posting key for other entries: the ledger refuses that posting.
+      const first = log.records[1]!;
+      const key = `transit.clear:tu-jingjinji:${reading.cardNumber}:${first.cardAtc}:${first.psamTerminal.toUpperCase()}`;
+      await cloud.app.cloud.ledger.openAccount({ id: "channel:test", kind: "channel" });
+      await cloud.app.cloud.ledger.post({
+        idempotencyKey: key,
+        kind: "test",
+        entries: [
+          { account: "channel:test", amount: 1 },
+          { account: transitAccounts.operator("bj-subway"), amount: -1 },
+        ],
+      });
+      const up = await op.upload(log);
+      expect(up.statusCode, up.body).toBe(200);
+      expect(up.json()).toMatchObject({
+        records: 4,
+        cleared: 3,
+        rejected: [{ seq: 2, reason: "idempotency_conflict" }],
+        amount: 500,
+      });
+      // Nothing of the refused record was kept: it is not a duplicate, it may come again.
+      const again = await op.upload(log);
+      expect(again.json()).toMatchObject({ cleared: 0, duplicates: 3, rejected: [{ seq: 2 }] });
       await expectBooksBalance(cloud);
     });
 

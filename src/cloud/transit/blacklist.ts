@@ -9,8 +9,8 @@
  * each such change, so no path can forget it. Entries are numbered 1, 2, 3… within the product under the
  * product's version row, locked to the commit: they commit in number order, so a gate asking for what came
  * after the version it holds never misses one. Nothing comes off the list (a retired card never goes back on
- * a phone: a transfer needs an active card). A ride a gate takes before it loads the list still clears as
- * before and shows as the card's shortfall (docs/TRANSIT.md).
+ * a phone: a transfer needs an active card). A ride a gate takes before it loads the list still clears, paid
+ * to the operator by the issuer's shortfall account where the card's money went back (clearing.ts).
  */
 import {
   BLACKLIST_PAGE_FORMAT,

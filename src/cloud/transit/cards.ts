@@ -86,9 +86,29 @@ export class Cards {
     return out;
   }
 
+  /** Per card: what its cleared rides took beyond what the cloud still held for it (the issuer's shortfall). */
+  async shortfalls(exec: Executor, cards: readonly CardRow[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (cards.length === 0) return out;
+    const rows = await exec
+      .selectFrom("transit_clearings")
+      .select((eb) => ["card_id as id", eb.fn.sum<number>("shortfall").as("total")])
+      .where(
+        "card_id",
+        "in",
+        cards.map((c) => c.id),
+      )
+      .where("shortfall", ">", 0)
+      .groupBy("card_id")
+      .execute();
+    for (const r of rows) out.set(r.id, Number(r.total));
+    return out;
+  }
+
   async views(exec: Executor, cards: readonly CardRow[]): Promise<CardView[]> {
     const spend = await this.monthSpend(exec, cards);
-    return cards.map((c) => cardView(this.core, c, spend.get(c.id) ?? 0));
+    const short = await this.shortfalls(exec, cards);
+    return cards.map((c) => cardView(this.core, c, spend.get(c.id) ?? 0, short.get(c.id) ?? 0));
   }
 
   async view(exec: Executor, card: CardRow): Promise<CardView> {

@@ -9,6 +9,8 @@
  *   reverse     float → funding → channel                  a load proven not to have reached the card
  *   refund      float (+ deposit) → refunds_payable → channel   退卡, and Shenzhen Tong's old balance
  *   clearing    float → merchant:op.<operator>             rides the gates uploaded, TAC checked
+ *               (+ issuer:transit.<product>:shortfall)      the part of a ride the cloud no longer held for its
+ *                                                          card (refunded before the gate loaded the blacklist)
  */
 import type { Bilingual } from "../../transit/index.js";
 import { ledgerAccountIds, type LedgerAccountKind } from "../ledger/accounts.js";
@@ -36,6 +38,8 @@ export const transitAccounts = {
   deposits: () => DEPOSITS_ACCOUNT,
   refundsPayable: () => ledgerAccountIds.refundsPayable(),
   operator: (operatorId: string) => ledgerAccountIds.merchant(`op.${operatorId}`),
+  /** What the product's issuer paid operators for rides on cards whose money had already gone back. */
+  shortfall: (productId: string) => ledgerAccountIds.issuerShortfall(`transit.${productId}`),
 };
 
 export interface AccountSpec {

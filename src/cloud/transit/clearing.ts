@@ -7,6 +7,13 @@
  * terminal; a second upload of it is a duplicate and moves nothing. A record that clears moves its fare from
  * the product's float to the operator (`merchant:op.<operator>`) and off the card's balance, in one
  * transaction. A zero-fare record (a metro entry) is kept for the card's history only.
+ *
+ * The card paid with its TAC, so a ride is honoured to the operator even when the cloud no longer holds the
+ * card's money (a removed phone's card refunded before the gate loaded the blacklist): the float pays only
+ * what it still holds for that card, and the rest — the shortfall — is posted to the product issuer's
+ * `issuer:transit.<product>:shortfall` account (as QuickPass offline clearing does for a bank), kept on the
+ * clearing row and named in the answer. Each record clears in its own transaction; a record the books refuse
+ * anyway is answered `rejected` with the reason and never holds back the records after it.
  */
 import { type Bytes, fromHex, isHex, readBcd } from "../../core/bytes.js";
 import {
@@ -18,6 +25,7 @@ import {
   getProduct,
   verifyPurchaseTac,
 } from "../../transit/index.js";
+import { CloudError, type ErrorKind } from "../errors.js";
 import { forUpdate, transaction } from "../db/tx.js";
 import { randomToken } from "../random.js";
 import { sha256Hex } from "../secrets.js";
@@ -26,6 +34,8 @@ import type { CardRow, TransitCore, Trx } from "./core.js";
 import { transitErrors } from "./errors.js";
 
 const OPERATOR_ID = /^[a-z0-9][a-z0-9-]{0,40}$/;
+/** Errors that refuse one record (the ledger's `insufficient_funds`, `idempotency_conflict`…), not the upload. */
+const BOOKS_REFUSALS = new Set<ErrorKind>(["invalid", "not_found", "conflict"]);
 
 export type RecordOutcome = "cleared" | "recorded" | "duplicate" | "rejected";
 
@@ -37,8 +47,12 @@ export interface UploadResult {
   cleared: number;
   duplicates: number;
   rejected: { seq: number; reason: string }[];
-  /** Fen moved to the operator by this upload. */
+  /** Rides honoured beyond what the cloud still held for their card: the part the issuer's shortfall paid. */
+  shortfalls: { seq: number; amount: number; shortfall: number }[];
+  /** Fen moved to the operator by this upload (shortfalls included). */
   amount: number;
+  /** Of `amount`, the fen posted to the issuers' shortfall accounts. */
+  shortfall: number;
   /** The operator's totals over every upload so far. */
   totals: OperatorTotals;
 }
@@ -120,7 +134,9 @@ export class Clearing {
       cleared: 0,
       duplicates: 0,
       rejected: [],
+      shortfalls: [],
       amount: 0,
+      shortfall: 0,
       totals: { operator: operatorId, records: 0, amount: 0 },
     };
     for (const rec of upload.records) {
@@ -130,6 +146,10 @@ export class Clearing {
       else {
         result.cleared++;
         result.amount += rec.amount;
+        if (r.shortfall > 0) {
+          result.shortfalls.push({ seq: rec.seq, amount: rec.amount, shortfall: r.shortfall });
+          result.shortfall += r.shortfall;
+        }
       }
     }
     await this.core.ctx.db.db
@@ -143,6 +163,7 @@ export class Clearing {
         duplicates: result.duplicates,
         rejected: result.rejected.length,
         amount: result.amount,
+        shortfall: result.shortfall,
         created_at: this.core.now(),
       })
       .execute();
@@ -185,11 +206,16 @@ export class Clearing {
     });
   }
 
+  /**
+   * One record in its own transaction. A refusal of the books (which the shortfall should make impossible)
+   * rolls back only this record: it is answered `rejected` with the ledger's reason, nothing of it is kept,
+   * and it may be uploaded again.
+   */
   private async clearOne(
     operatorId: string,
     uploadId: string,
     rec: GateLogRecord,
-  ): Promise<{ outcome: RecordOutcome; reason: string }> {
+  ): Promise<{ outcome: RecordOutcome; reason: string; shortfall: number }> {
     const fine =
       Number.isSafeInteger(rec.amount) &&
       rec.amount >= 0 &&
@@ -199,59 +225,100 @@ export class Clearing {
       typeof rec.asn === "string" &&
       isHex(rec.asn);
     const at = occurredAt(rec.date, rec.time);
-    if (!fine || at === null) return { outcome: "rejected", reason: "malformed" };
-    return transaction(this.core.ctx.db.db, async (trx) => {
-      const card = await this.cardOf(trx, rec);
-      if (!card) return { outcome: "rejected", reason: "unknown_card" };
-      const product = this.core.product(card);
-      const checks = this.tacChecks(product, card, rec);
-      if (checks === null) return { outcome: "rejected", reason: "malformed" };
-      if (!checks) return { outcome: "rejected", reason: "tac_invalid" };
-      const outcome = rec.amount > 0 ? "cleared" : "recorded";
-      const inserted = await trx
-        .insertInto("transit_clearings")
-        .values({
-          id: this.core.newId("tcl"),
-          operator_id: operatorId,
-          card_id: card.id,
-          product_id: card.product_id,
-          card_number: card.card_number,
-          card_atc: rec.cardAtc,
-          psam_terminal: rec.psamTerminal.toUpperCase(),
-          psam_seq: rec.psamSeq.toUpperCase(),
-          terminal_id: rec.terminalId,
-          kind: rec.kind,
-          location: rec.location,
-          tx_type: rec.type,
-          amount: rec.amount,
-          occurred_at: at,
-          tac: rec.tac.toUpperCase(),
-          outcome,
-          upload_id: uploadId,
-          created_at: this.core.now(),
-        })
-        .onConflict((oc) =>
-          oc.columns(["product_id", "card_number", "card_atc", "psam_terminal"]).doNothing(),
-        )
-        .returning("id")
-        .executeTakeFirst();
-      if (!inserted) return { outcome: "duplicate", reason: "duplicate" };
-      const key = `transit.clear:${card.product_id}:${card.card_number}:${rec.cardAtc}:${rec.psamTerminal.toUpperCase()}`;
-      await this.core.post(
-        trx,
-        key,
-        "transit.clearing",
-        [
-          [transitAccounts.float(card.product_id), rec.amount],
-          [transitAccounts.operator(operatorId), -rec.amount],
-        ],
-        { card: card.id, upload: uploadId },
+    if (!fine || at === null) return refused("malformed");
+    try {
+      return await transaction(this.core.ctx.db.db, (trx) =>
+        this.clearIn(trx, operatorId, uploadId, rec, at),
       );
-      await this.core.updateCard(trx, card.id, {
-        balance: card.balance - rec.amount,
-        offline_atc: Math.max(card.offline_atc, rec.cardAtc),
-      });
-      return { outcome, reason: "" };
+    } catch (e) {
+      if (e instanceof CloudError && BOOKS_REFUSALS.has(e.kind)) return refused(e.code);
+      throw e;
+    }
+  }
+
+  private async clearIn(
+    trx: Trx,
+    operatorId: string,
+    uploadId: string,
+    rec: GateLogRecord,
+    at: number,
+  ): Promise<{ outcome: RecordOutcome; reason: string; shortfall: number }> {
+    const card = await this.cardOf(trx, rec);
+    if (!card) return refused("unknown_card");
+    const product = this.core.product(card);
+    const checks = this.tacChecks(product, card, rec);
+    if (checks === null) return refused("malformed");
+    if (!checks) return refused("tac_invalid");
+    const outcome = rec.amount > 0 ? "cleared" : "recorded";
+    const covered = Math.min(rec.amount, await this.heldFor(trx, card));
+    const shortfall = rec.amount - covered;
+    const inserted = await trx
+      .insertInto("transit_clearings")
+      .values({
+        id: this.core.newId("tcl"),
+        operator_id: operatorId,
+        card_id: card.id,
+        product_id: card.product_id,
+        card_number: card.card_number,
+        card_atc: rec.cardAtc,
+        psam_terminal: rec.psamTerminal.toUpperCase(),
+        psam_seq: rec.psamSeq.toUpperCase(),
+        terminal_id: rec.terminalId,
+        kind: rec.kind,
+        location: rec.location,
+        tx_type: rec.type,
+        amount: rec.amount,
+        shortfall,
+        occurred_at: at,
+        tac: rec.tac.toUpperCase(),
+        outcome,
+        upload_id: uploadId,
+        created_at: this.core.now(),
+      })
+      .onConflict((oc) => oc.columns(["product_id", "card_number", "card_atc", "psam_terminal"]).doNothing())
+      .returning("id")
+      .executeTakeFirst();
+    if (!inserted) return { outcome: "duplicate", reason: "duplicate", shortfall: 0 };
+    const unfunded = transitAccounts.shortfall(card.product_id);
+    // Opened in this transaction (rare, and rolled back with it), so not remembered as opened.
+    if (shortfall > 0)
+      await this.core.deps.ledger.openAccount({ id: unfunded, kind: "issuer_settlement" }, trx);
+    const key = `transit.clear:${card.product_id}:${card.card_number}:${rec.cardAtc}:${rec.psamTerminal.toUpperCase()}`;
+    await this.core.post(
+      trx,
+      key,
+      "transit.clearing",
+      [
+        [transitAccounts.float(card.product_id), covered],
+        [unfunded, shortfall],
+        [transitAccounts.operator(operatorId), -rec.amount],
+      ],
+      { card: card.id, upload: uploadId, shortfall },
+    );
+    await this.core.updateCard(trx, card.id, {
+      balance: card.balance - covered,
+      offline_atc: Math.max(card.offline_atc, rec.cardAtc),
     });
+    return { outcome, reason: "", shortfall };
+  }
+
+  /**
+   * What the product's float still holds for the card: its proven balance plus a load in flight (posted to
+   * the float, not yet proven on the card). A card the cloud stands behind always covers its own rides (its
+   * gates can only charge what it holds, and every load it got is posted); a refunded, replaced or retired
+   * card holds nothing — its money went back.
+   */
+  private async heldFor(trx: Trx, card: CardRow): Promise<number> {
+    const inflight = card.inflight_load_id
+      ? await trx
+          .selectFrom("transit_loads")
+          .select("amount")
+          .where("id", "=", card.inflight_load_id)
+          .where("state", "=", "authorised")
+          .executeTakeFirst()
+      : undefined;
+    return Math.max(0, card.balance + (inflight?.amount ?? 0));
   }
 }
+
+const refused = (reason: string) => ({ outcome: "rejected" as const, reason, shortfall: 0 });

@@ -281,4 +281,15 @@ export const transitMigrations: Record<string, Migration> = {
         await db.insertInto("transit_blacklist_versions").values({ product_id, version }).execute();
     },
   },
+  "202605030100_transit_clearing_shortfall": {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      // Rides cleared before this paid everything from the float (a negative card balance): shortfall 0.
+      for (const table of ["transit_clearings", "transit_uploads"])
+        await db.schema
+          .alterTable(table)
+          .addColumn("shortfall", "bigint", (c) => c.notNull().defaultTo(0))
+          .execute();
+    },
+  },
 };

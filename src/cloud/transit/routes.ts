@@ -43,6 +43,7 @@ const cardView = {
     "state",
     "deviceId",
     "balance",
+    "shortfall",
     "cardBalance",
     "cardBalanceAt",
     "validFrom",
@@ -81,6 +82,10 @@ const cardView = {
     },
     deviceId: { type: ["string", "null"] },
     balance: { type: "integer", description: "fen the cloud can prove (TAC-checked loads and rides)" },
+    shortfall: {
+      type: "integer",
+      description: "fen its rides took after its money went back (paid by the issuer's shortfall account)",
+    },
     cardBalance: { type: ["integer", "null"], description: "what the card last said under its MAC" },
     cardBalanceAt: nullableTime,
     validFrom: { type: "string" },
@@ -747,7 +752,9 @@ export const transitRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servic
               "cleared",
               "duplicates",
               "rejected",
+              "shortfalls",
               "amount",
+              "shortfall",
               "totals",
             ],
             properties: {
@@ -765,7 +772,23 @@ export const transitRoutes: FastifyPluginAsync<RouteDeps> = async (app, { servic
                   properties: { seq: { type: "integer" }, reason: { type: "string" } },
                 },
               },
-              amount: { type: "integer" },
+              shortfalls: {
+                type: "array",
+                description:
+                  "records honoured beyond what the cloud still held for their card: `shortfall` fen of " +
+                  "`amount` came from the issuer's shortfall account, not the float",
+                items: {
+                  type: "object",
+                  required: ["seq", "amount", "shortfall"],
+                  properties: {
+                    seq: { type: "integer" },
+                    amount: { type: "integer" },
+                    shortfall: { type: "integer" },
+                  },
+                },
+              },
+              amount: { type: "integer", description: "fen paid to the operator (shortfalls included)" },
+              shortfall: { type: "integer", description: "of `amount`, fen from the shortfall accounts" },
               totals: operatorTotals,
             },
           },

@@ -219,6 +219,11 @@ export interface TransitClearingsTable {
   location: string;
   tx_type: number;
   amount: number;
+  /**
+   * Of `amount`, what the cloud no longer held for the card (refunded before the gate loaded the blacklist):
+   * paid to the operator from `issuer:transit.<product>:shortfall` instead of the float.
+   */
+  shortfall: number;
   /** When the gate says it happened (China time, from the record's BCD date and time). */
   occurred_at: number;
   tac: string;
@@ -236,6 +241,8 @@ export interface TransitUploadsTable {
   duplicates: number;
   rejected: number;
   amount: number;
+  /** Of `amount`, what went to the issuers' shortfall accounts. */
+  shortfall: number;
   created_at: number;
 }
 

@@ -32,6 +32,11 @@ export interface CardView {
   deviceId: string | null;
   /** Fen, as the cloud can prove it (see docs/CLOUD.md "Transit"). */
   balance: number;
+  /**
+   * Fen its rides took after the cloud no longer held its money (refunded before the gate loaded the
+   * blacklist): paid to the operators by the issuer's shortfall account, not the float.
+   */
+  shortfall: number;
   /** What the card itself last said under its MAC, and when. */
   cardBalance: number | null;
   cardBalanceAt: string | null;
@@ -48,7 +53,7 @@ export interface CardView {
   closedAt: string | null;
 }
 
-export function cardView(core: TransitCore, c: CardRow, monthSpend: number): CardView {
+export function cardView(core: TransitCore, c: CardRow, monthSpend: number, shortfall: number): CardView {
   const p = core.product(c);
   return {
     id: c.id,
@@ -58,6 +63,7 @@ export function cardView(core: TransitCore, c: CardRow, monthSpend: number): Car
     state: c.state,
     deviceId: c.device_id,
     balance: c.balance,
+    shortfall,
     cardBalance: c.seen_balance,
     cardBalanceAt: iso(c.seen_at),
     validFrom: c.valid_from,
