@@ -2,7 +2,8 @@
  * How the `tapwallet` command ends on an error: what was wrong on stderr in zh-CN and English (never a stack
  * trace), exit code 2 for an error a user can act on (`TapwalletError`: a bad file, no card, the card left the
  * field…) and 1 for anything else. A command run with `--json` also prints the error as JSON on stdout, in the
- * shape the cloud's API uses: `{"error": code, "message": {"zh", "en"}}`.
+ * shape the cloud's API uses: `{"error": code, "message": {"zh", "en"}, "details"?}` (details: what the error
+ * carries, e.g. a refused door's decision).
  */
 import { isTapwalletError } from "../core/errors.js";
 
@@ -19,7 +20,15 @@ export function errorReport(e: unknown, json: boolean): ErrorReport {
     : { zh: "内部错误", en: e instanceof Error ? e.message : String(e) };
   return {
     stderr: known ? `错误 / error: ${e.zh} / ${e.en}\n` : `错误 / error: ${message.en}\n`,
-    ...(json ? { stdout: `${JSON.stringify({ error: known ? e.code : "internal", message })}\n` } : {}),
+    ...(json
+      ? {
+          stdout: `${JSON.stringify({
+            error: known ? e.code : "internal",
+            message,
+            ...(known && e.details ? { details: e.details } : {}),
+          })}\n`,
+        }
+      : {}),
     exitCode: known ? 2 : 1,
   };
 }

@@ -27,6 +27,7 @@ import { systemClock } from "../../core/clock.js";
 import { seMasterKeyFromEnv } from "../../se/factory-keys.js";
 import { type DoorConfig, DoorReader } from "../../mifare/door-reader.js";
 import { PcscClassicReader, phoneFieldIcc } from "../../mifare/storage-card.js";
+import { frameAirTime } from "../../mifare/airtime.js";
 import { MemoryFrameLink } from "../../nfc/frame.js";
 import {
   type PcscSessionOptions,
@@ -62,6 +63,7 @@ import {
   terminalPhoneOptions,
 } from "../phone-select.js";
 import { saveDoorApduTrace, saveDoorFrameTrace } from "../trace-out.js";
+import { doorDecisionJson } from "../door-decision.js";
 import { registerBankPhoneCommands } from "./phone-bank.js";
 import { registerTransitPhoneCommands } from "./phone-transit.js";
 
@@ -524,31 +526,51 @@ export async function doorOpen(
       timeout?: string;
       /** `--trace-out FILE`: save the tap's trace for `tapwallet trace` (src/cli/trace-out.ts). */
       traceOut?: string;
+      /** `--json`: the decision as JSON (src/cli/door-decision.ts); a refusal's error report carries it. */
+      json?: boolean;
     },
   pcscSession: Partial<PcscSessionOptions> = {},
 ): Promise<string> {
   let decision;
+  let config: DoorConfig;
   let phone: VirtualPhone | null = null;
+  let airTime: { totalUs: number; frames: number } | null = null;
+  let softwareMs: number;
   const out = o.traceOut;
   if (o.pcsc !== undefined) {
     // A card on a PC/SC reader (ACR122U-style: the reader does Crypto1). The phone is needed only for the
     // default whitelist (its active door card's UID).
-    const config = doorReaderConfig(o.uid?.length || o.reader === "sector" ? null : terminalPhone(o), o);
+    config = doorReaderConfig(o.uid?.length || o.reader === "sector" ? null : terminalPhone(o), o);
     const reader = new DoorReader(config, systemClock, { id: "door" });
     const session = { ...pcscCliOptions(o.pcsc, o.timeout, sayOnStderr), ...pcscSession };
+    let started = 0;
     decision = await withPcscCard(session, async ({ link }) => {
+      started = performance.now();
       if (out === undefined) return reader.tapVia(link, new PcscClassicReader(link));
       const traced = new TracingLink(link);
       const d = await reader.tapVia(traced, new PcscClassicReader(traced));
       await saveDoorApduTrace(out, traced);
       return d;
     });
+    softwareMs = performance.now() - started;
   } else {
     phone = terminalPhone(o);
-    const link = new MemoryFrameLink(phone.door, { trace: out !== undefined });
-    decision = await openDoor(phone, doorReaderConfig(phone, o), systemClock, "door", link);
+    config = doorReaderConfig(phone, o);
+    const link = new MemoryFrameLink(phone.door, { trace: true });
+    const started = performance.now();
+    decision = await openDoor(phone, config, systemClock, "door", link);
+    softwareMs = performance.now() - started;
+    airTime = frameAirTime(link.trace);
     if (out !== undefined) await saveDoorFrameTrace(out, link.trace);
   }
+  const json = o.json
+    ? doorDecisionJson(decision, config, {
+        id: "door",
+        via: o.pcsc !== undefined ? "pcsc" : "phone",
+        softwareMs,
+        airTime: airTime && { totalUs: airTime.totalUs, frames: airTime.frames },
+      })
+    : undefined;
   const line = `${decision.granted ? "门已打开" : "门未打开"}：${decision.zh} / ${decision.granted ? "door opened" : "door stays shut"}: ${decision.en}${decision.uid ? `  (UID ${decision.uid})` : ""}`;
   if (!decision.granted) {
     const locked = phone !== null && phone.signals.locked() && decision.outcome === "no_card";
@@ -556,9 +578,10 @@ export async function doorOpen(
       `door_${decision.outcome}`,
       `门未打开：${decision.zh}${locked ? "（手机已锁屏，门卡不响应）" : ""}`,
       `door stays shut: ${decision.en}${locked ? " (the phone is locked: door cards do not answer)" : ""}`,
+      json ? { ...json } : undefined,
     );
   }
-  return line + "\n";
+  return json ? `${JSON.stringify(json, null, 2)}\n` : line + "\n";
 }
 
 export function registerDoorPhoneCommands(door: Command): void {
@@ -609,5 +632,6 @@ export function registerDoorPhoneCommands(door: Command): void {
       "--trace-out <file>",
       "保存本次刷卡的跟踪，供 tapwallet trace 解码 / save the tap's trace for tapwallet trace",
     )
+    .option("--json", "以 JSON 输出（错误也是）/ print JSON (errors too)")
     .action(async (o) => out(await doorOpen(o)));
 }
