@@ -111,7 +111,7 @@ for (const backend of backends) {
       expect(types).not.toContain("tsm.work");
     });
 
-    it("a phone removed from its account can no longer sync; its cards stay until it is bound again", async () => {
+    it("a phone removed from its account can no longer sync: it drops its binding; its cards stay until it is bound again", async () => {
       const { phone, wallet } = await phoneOn(cloud, "13700137005");
       const dump = doorDump("0BADF00D");
       await addDoorCard(wallet, { bytes: dump.bytes, fileName: dump.fileName });
@@ -121,10 +121,35 @@ for (const backend of backends) {
         headers: { authorization: `Bearer ${phone.cloud!.session!.token}` },
       });
       expect(r.statusCode).toBe(204);
-      await expect(wallet.sync()).rejects.toMatchObject({ status: 401, code: "device_removed" });
+      // The phone learns it at its next signed request and drops its binding (device id and key), saying so.
+      await expect(wallet.sync()).rejects.toMatchObject({
+        status: 401,
+        code: "device_removed",
+        zh: expect.stringContaining("已从账户中移除"),
+        en: expect.stringContaining("register it again"),
+      });
+      expect(phone.cloud).toMatchObject({ deviceId: null, session: expect.anything() });
+      expect(existsSync(join(phone.dir, "device-key.pem"))).toBe(false);
       expect(phone.cards()).toHaveLength(1);
       const placements = await cloud.db.db.selectFrom("access_placements").selectAll().execute();
       expect(placements).toEqual([]);
+    });
+
+    it("a removed phone that has not heard of it yet registers again: register asks the cloud first", async () => {
+      const { phone, wallet } = await phoneOn(cloud, "13700137006");
+      const old = phone.cloud!.deviceId;
+      const r = await cloud.app.inject({
+        method: "DELETE",
+        url: `/api/v1/devices/${old}`,
+        headers: { authorization: `Bearer ${phone.cloud!.session!.token}` },
+      });
+      expect(r.statusCode).toBe(204);
+      expect(phone.cloud!.deviceId).toBe(old);
+      const again = await wallet.register();
+      expect(again.id).not.toBe(old);
+      expect(again.syncError).toBeNull();
+      expect(phone.cloud!.deviceId).toBe(again.id);
+      expect((await wallet.sync()).sessions.at(-1)!.outcome).toBe("ok");
     });
   });
 }

@@ -5,13 +5,19 @@
  * token deleted in the cloud, a door card. The TSM's first sync of the new binding deletes them through the
  * secure channel before anything else; the phone's registry (express, default card) follows; what the new
  * binding owns is never touched, even a new card of the same AID queued before that first sync
- * (docs/PHONE.md "Reconcile", docs/DECISIONS.md "An SE bound again").
+ * (docs/PHONE.md "Reconcile", docs/DECISIONS.md "An SE bound again"). The phone learns of its removal at its
+ * next signed request (`device_removed`) and drops its binding, so it registers again without help; registering
+ * syncs at once, so the old applets are gone before the user adds a card.
  */
+import { generateKeyPairSync } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freshEachTest } from "./each-test.js";
 import { bankCard } from "../src/device/bank-cards.js";
 import { addDoorCard } from "../src/device/door-cards.js";
 import type { Wallet } from "../src/device/index.js";
+import { writeDeviceKey } from "../src/device/state.js";
 import { openTransitCard, transitCards } from "../src/device/transit.js";
 import { toHex } from "../src/core/bytes.js";
 import { backends, bearer } from "./cloud-harness.js";
@@ -62,13 +68,47 @@ for (const backend of backends) {
       return { ...t, card, oldNumber };
     }
 
+    /** The removed phone's next signed request: refused, and the phone drops its binding (id and key). */
+    async function learnsRemoved(wallet: Wallet) {
+      const oldDevice = wallet.phone.cloud!.deviceId;
+      await expect(wallet.sync()).rejects.toMatchObject({
+        status: 401,
+        code: "device_removed",
+        zh: expect.stringContaining("已清除本机的绑定"),
+        en: expect.stringContaining("register it again"),
+      });
+      expect(wallet.phone.cloud).toMatchObject({ deviceId: null, session: expect.anything() });
+      expect(existsSync(join(wallet.phone.dir, "device-key.pem"))).toBe(false);
+      return oldDevice;
+    }
+
     /** Binds the phone again (the same SE, a new device key) after signing in as `mobile`. */
     async function bindAgain(wallet: Wallet, mobile: string) {
       cloud.clock.advance(61_000);
       await wallet.requestCode(mobile, cloud.url);
       await wallet.signIn(mobile, cloud.otp.last(mobile)!, cloud.url);
-      wallet.phone.setCloud({ ...wallet.phone.cloud!, deviceId: null });
       return wallet.register();
+    }
+
+    /**
+     * Binds the phone again without the sync registering runs, as a phone whose first sync never reached the
+     * cloud: what the TSM does at that first sync, whenever it comes.
+     */
+    async function bindWithoutSync(wallet: Wallet) {
+      const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+      const device = await wallet.client().bind(
+        {
+          model: wallet.phone.model.code,
+          region: wallet.phone.region,
+          name: "rebound",
+          publicKey: publicKey.export({ type: "spki", format: "der" }).toString("base64"),
+          seId: wallet.phone.seId,
+        },
+        privateKey,
+      );
+      writeDeviceKey(wallet.phone.dir, privateKey);
+      wallet.phone.setCloud({ ...wallet.phone.cloud!, deviceId: device.id });
+      return device;
     }
 
     const seView = (wallet: Wallet) =>
@@ -80,7 +120,8 @@ for (const backend of backends) {
 
     it("the same account binds the SE again: the first sync deletes the old applets, before a new card of the same AID lands", async () => {
       const { phone, wallet, card, oldNumber } = await removedPhone("13600136201");
-      const device = await bindAgain(wallet, "13600136201");
+      await learnsRemoved(wallet);
+      const device = await bindWithoutSync(wallet);
       expect(device.seId).toBe(phone.seId);
       // Before any sync the new binding's view of its SE is empty: the old instances are not its own.
       expect((await seView(wallet)).json().instances).toEqual([]);
@@ -128,14 +169,11 @@ for (const backend of backends) {
     it("another account binds the SE: it sees none of the first account's cards, and they leave the SE at its first sync", async () => {
       const first = await removedPhone("13600136202");
       const firstToken = first.phone.cloud!.session!.token;
-      await bindAgain(first.wallet, "13600136203");
+      // Signing in as another account starts a new binding; registering syncs at once.
+      const registration = await bindAgain(first.wallet, "13600136203");
       const wallet = first.wallet;
-      // Before the first sync: the new account's view of the SE shows nothing of the first account's.
-      const before = (await seView(wallet)).json();
-      expect(before.instances).toEqual([]);
-      expect(JSON.stringify(before)).not.toContain(first.card.id);
-
-      const sync = await wallet.sync();
+      expect(registration.syncError).toBeNull();
+      const sync = registration.sync!;
       expect(sync.scripts.filter((s) => s.ref === "earlier-binding")).toHaveLength(3);
       expect(JSON.stringify(sync)).not.toContain(first.card.id);
       expect(first.phone.cards()).toEqual([]);
@@ -166,6 +204,39 @@ for (const backend of backends) {
       });
       expect((await readPhone(first.phone)).cardNumber).toBe(card.cardNumber);
       await expect(bankCard(wallet, "bc_nothing")).rejects.toMatchObject({ status: 404 });
+      await expectBooksBalance(cloud);
+    });
+
+    it("a removed phone drops its binding at its next request, registers again at once and opens a new T-Union card straight away", async () => {
+      const { phone, wallet, card } = await removedPhone("13600136205");
+      const oldDevice = await learnsRemoved(wallet);
+      // No sign-in, no manual clearing: the session still stands, the binding is gone, register works.
+      const registration = await wallet.register();
+      expect(registration.id).not.toBe(oldDevice);
+      expect(registration.seId).toBe(phone.seId);
+      expect(wallet.phone.cloud!.deviceId).toBe(registration.id);
+      // Registering synced at once: the old binding's applets are off the SE before the user adds a card.
+      expect(registration.syncError).toBeNull();
+      const purge = registration.sync!.scripts.filter((s) => s.ref === "earlier-binding");
+      expect(purge.map((s) => [s.kind, s.state])).toEqual([
+        ["delete", "done"],
+        ["delete", "done"],
+        ["delete", "done"],
+      ]);
+      expect(phone.cards()).toEqual([]);
+      // The phone's own one-T-Union check sees the SE as it is: a new T-Union card of another product opens.
+      const { card: fresh } = await openTransitCard(wallet, {
+        productId: "tu-lingnan",
+        firstTopUp: 1000,
+        channel: "alipay",
+      });
+      expect(await readPhone(phone)).toMatchObject({ cardNumber: fresh.cardNumber, balance: 1000 });
+      expect((await transitCards(wallet)).map((c) => [c.id, c.state])).toEqual(
+        expect.arrayContaining([
+          [card.id, "parked"],
+          [fresh.id, "active"],
+        ]),
+      );
       await expectBooksBalance(cloud);
     });
 

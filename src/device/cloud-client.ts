@@ -5,7 +5,9 @@
  * string the server verifies, over the exact body bytes sent and the path as on the request line).
  *
  * Every failure is a `TapwalletError`: the server's own `{error, message: {zh, en}}` when it answered, or
- * `cloud_unreachable` / `cloud_bad_answer` when it did not answer sensibly.
+ * `cloud_unreachable` / `cloud_bad_answer` when it did not answer sensibly. A signed request answered
+ * `401 device_removed` (the owner removed this phone from the account) runs `onDeviceRemoved` first, so the
+ * phone can drop a binding that will never work again, and says so.
  */
 import { type KeyObject, randomBytes } from "node:crypto";
 import type { Clock } from "../core/clock.js";
@@ -35,6 +37,8 @@ export interface CloudClientOptions {
   session?: string | null;
   deviceKey?: KeyObject | null;
   deviceId?: string | null;
+  /** The cloud said the device this client signs for was removed from its account. */
+  onDeviceRemoved?: (deviceId: string) => void;
 }
 
 type Auth = "none" | "session" | "device" | { bindWith: KeyObject };
@@ -201,6 +205,16 @@ export class CloudClient {
     }
     if (response.ok) return json as T;
     const e = json as { error?: unknown; message?: { zh?: unknown; en?: unknown }; details?: unknown } | null;
+    if (auth === "device" && response.status === 401 && e?.error === "device_removed" && this.deviceId) {
+      this.options.onDeviceRemoved?.(this.deviceId);
+      throw new CloudRequestError(
+        "device_removed",
+        "本机已从账户中移除，已清除本机的绑定和设备密钥；登录后可重新注册（tapwallet phone register）",
+        "this phone was removed from its account; its binding and device key were cleared here — register it " +
+          "again (tapwallet phone register)",
+        401,
+      );
+    }
     if (
       e &&
       typeof e.error === "string" &&

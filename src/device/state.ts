@@ -3,14 +3,15 @@
  *
  *   phone.json       the phone: model, region, settings (locked, last user verification), its cloud binding
  *                    (server, device id, account, session token) and the cards the TSM last reported
- *   device-key.pem   the device's ECDSA P-256 private key (PKCS#8), made when the phone registers
+ *   device-key.pem   the device's ECDSA P-256 private key (PKCS#8), made when the phone registers, deleted
+ *                    when the cloud says the phone was removed from its account
  *   se.json          its secure element (src/se/persistence.ts: one file per SE, its own trust domain)
  *
  * The directory is 0700 and every file 0600; each file is written whole to a temporary file, flushed and
  * renamed over the old one, so a crash leaves the old or the new version, never half of one.
  */
 import { createPrivateKey, type KeyObject } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { TapwalletError } from "../core/errors.js";
@@ -172,4 +173,9 @@ export function readDeviceKey(dir: string): KeyObject | null {
 
 export function writeDeviceKey(dir: string, key: KeyObject): void {
   writeFileAtomic(join(dir, KEY_FILE), key.export({ type: "pkcs8", format: "pem" }).toString());
+}
+
+/** Deletes the device key (a binding the cloud removed: the key can never sign for it again). */
+export function deleteDeviceKey(dir: string): void {
+  rmSync(join(dir, KEY_FILE), { force: true });
 }

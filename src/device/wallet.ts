@@ -7,14 +7,25 @@
  * command refused by the SE because it was altered on the way, no answer) is retried, at most
  * `MAX_SYNC_SESSIONS` times in all. A phone reported lost gets the delete scripts of its cards in that same
  * session: on its next contact, it wipes them.
+ *
+ * Register binds the phone and syncs at once: an SE bound before (its phone removed from an account) still
+ * holds that binding's applets, which the TSM deletes at the new binding's first sync — before the user adds a
+ * card, so the phone's own checks (one T-Union card) see the SE as it will be. A signed request answered
+ * `device_removed` drops the phone's binding (device id, device key): `register` works again at once.
  */
 import { generateKeyPairSync } from "node:crypto";
 import { TapwalletError } from "../core/errors.js";
 import { type Result, err, ok } from "../core/result.js";
-import { CloudClient, type DeviceInfo, type Fetch, type Notification } from "./cloud-client.js";
+import {
+  CloudClient,
+  CloudRequestError,
+  type DeviceInfo,
+  type Fetch,
+  type Notification,
+} from "./cloud-client.js";
 import type { VirtualPhone } from "./phone.js";
 import { parseSyncStep, runOperations } from "./relay.js";
-import { type CardRecord, readDeviceKey, writeDeviceKey } from "./state.js";
+import { type CardRecord, deleteDeviceKey, readDeviceKey, writeDeviceKey } from "./state.js";
 
 const PHONE_APP_VERSION = "tapwallet-phone/0.1.0";
 const DEFAULT_SERVER = "http://127.0.0.1:8080";
@@ -112,6 +123,14 @@ export function parseSummary(v: unknown): Result<SessionSummary> {
   });
 }
 
+/** A binding, and the sync run straight after it. */
+export interface Registration extends DeviceInfo {
+  /** The first sync (an earlier binding's applets deleted); null when it could not run. */
+  sync: SyncOutcome | null;
+  /** Why that sync could not run: the binding stands, `phone sync` finishes the job later. */
+  syncError: { code: string; zh: string; en: string } | null;
+}
+
 export interface WalletOptions {
   fetch?: Fetch;
 }
@@ -137,7 +156,31 @@ export class Wallet {
       session: c?.session?.token ?? null,
       deviceKey: readDeviceKey(this.phone.dir),
       deviceId: c?.deviceId ?? null,
+      onDeviceRemoved: (deviceId) => this.dropBinding(deviceId),
     });
+  }
+
+  /** Asks the cloud whether the phone's binding is still there; a removed one is dropped on the way. */
+  private async bindingRemoved(): Promise<boolean> {
+    try {
+      await this.client().request("GET", "/api/v1/device", "device");
+      return false;
+    } catch (e) {
+      if (e instanceof CloudRequestError && e.code === "device_removed") return true;
+      throw e;
+    }
+  }
+
+  /**
+   * The cloud removed this binding: forget the device id and delete its key (it can never sign for the phone
+   * again). The session and the cards on the SE stay: `register` binds again, and its first sync clears what
+   * the old binding left on the SE.
+   */
+  private dropBinding(deviceId: string): void {
+    const c = this.phone.cloud;
+    if (c?.deviceId !== deviceId) return;
+    deleteDeviceKey(this.phone.dir);
+    this.phone.setCloud({ ...c, deviceId: null });
   }
 
   // ---- sign in -----------------------------------------------------------------------------------
@@ -168,15 +211,18 @@ export class Wallet {
 
   // ---- register ----------------------------------------------------------------------------------
 
-  /** Binds the phone to the signed-in account with a fresh device key (kept only if the cloud accepts it). */
-  async register(name?: string): Promise<DeviceInfo> {
-    const cloud = this.requireSignedIn();
-    if (cloud.deviceId)
+  /**
+   * Binds the phone to the signed-in account with a fresh device key (kept only if the cloud accepts it),
+   * then syncs at once.
+   */
+  async register(name?: string): Promise<Registration> {
+    if (this.requireSignedIn().deviceId && !(await this.bindingRemoved()))
       throw new TapwalletError(
         "already_registered",
-        `本机已注册（设备 ${cloud.deviceId}）`,
-        `this phone is already registered (device ${cloud.deviceId})`,
+        `本机已注册（设备 ${this.phone.cloud!.deviceId}）`,
+        `this phone is already registered (device ${this.phone.cloud!.deviceId})`,
       );
+    const cloud = this.requireSignedIn();
     const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
     const device = await this.client().bind(
       {
@@ -190,7 +236,12 @@ export class Wallet {
     );
     writeDeviceKey(this.phone.dir, privateKey);
     this.phone.setCloud({ ...cloud, deviceId: device.id });
-    return device;
+    try {
+      return { ...device, sync: await this.sync(), syncError: null };
+    } catch (e) {
+      if (!(e instanceof TapwalletError)) throw e;
+      return { ...device, sync: null, syncError: { code: e.code, zh: e.zh, en: e.en } };
+    }
   }
 
   // ---- sync --------------------------------------------------------------------------------------

@@ -316,6 +316,13 @@ export function register(program: Command): void {
   ).action(async (o: PhoneSelector & { deviceName?: string }) => {
     const device = await new Wallet(openPhone(o)).register(o.deviceName);
     out(`已注册 / registered: ${device.id}  ${device.model.zh} / ${device.model.en}  ${device.name}`);
+    // The first sync ran at once: what an earlier binding of this SE left on it is gone before any new card.
+    if (device.sync) out(syncText(device.sync).trimEnd());
+    else
+      out(
+        `同步未完成，请稍后运行 tapwallet phone sync：${device.syncError?.zh} / the first sync did not run, ` +
+          `run tapwallet phone sync later: ${device.syncError?.en}`,
+      );
   });
 
   phoneSelectorOptions(
