@@ -144,6 +144,38 @@ for (const backend of backends) {
       await expectBooksBalance(cloud);
     }, 120_000);
 
+    it("a payment cleared days later shows on the card when it was made, with its clearing time beside", async () => {
+      const p = await phoneOn(cloud, "13500135103");
+      const card = await addBankCard(cloud, p.wallet, ICBC);
+      const pos = offlinePos(cloud);
+      const paidAt = cloud.clock.now().toISOString(); // 16:00 in China, the date 9A carries
+      await pos.payOffline(p.phone, 100_00);
+      cloud.clock.advance(86_400_000);
+      const onlineAt = cloud.clock.now().toISOString();
+      expect((await pos.pay(p.phone, 400_00)).decidedBy).toBe("issuer");
+      cloud.clock.advance(86_400_000 + 5 * 3_600_000); // the POS uploads its batch two days after the tap
+      const clearedAt = cloud.clock.now().toISOString();
+
+      expect(await pos.client.clear(pos.batch)).toMatchObject([{ status: "cleared", paidAt, clearedAt }]);
+      const listed = (await bankCardPayments(p.wallet, card.id)) as (Awaited<
+        ReturnType<typeof bankCardPayments>
+      >[number] & { clearedAt: string | null })[];
+      // Newest first by the payment's own time: the online one of the day after, then the offline one.
+      expect(listed.map((t) => [t.reason, t.at, t.clearedAt])).toEqual([
+        ["approved", onlineAt, null],
+        ["offline-approved", paidAt, clearedAt],
+      ]);
+      const events = await accountEvents<{ reason: string; at: string; clearedAt?: string }>(
+        cloud,
+        p.phone.cloud!.session!.token,
+      );
+      expect(
+        events
+          .filter((e) => e.type === "bank_card.payment" && e.payload.reason === "offline-approved")
+          .map((e) => [e.payload.at, e.payload.clearedAt]),
+      ).toEqual([[paidAt, clearedAt]]);
+    }, 120_000);
+
     it("tapwallet pos --batch and --clear over HTTP: beyond the funds the shortfall is on the books; a card suspended since still clears; forged, unknown and deleted tokens are refused", async () => {
       const p = await phoneOn(cloud, "13500135102");
       const card = await addBankCard(cloud, p.wallet, BOC);

@@ -8,6 +8,7 @@
  * is a refusal with a reason, never an exception.
  */
 import { type Bytes, fromHex, readBcd, readUintBE, toHex } from "../core/bytes.js";
+import { chinaDateDigits } from "../core/clock.js";
 import type { Fen } from "../core/money.js";
 import { parseTlv } from "../core/tlv.js";
 
@@ -79,6 +80,10 @@ export interface ClearingResult {
   shortfall?: Fen;
   /** The issuer's reference of the clearing (cleared and duplicate). */
   clearingId?: string;
+  /** When the payment was made, from the record (`paymentTimeOf`): the date the user sees (cleared and duplicate). */
+  paidAt?: string;
+  /** When the issuer cleared it, ISO 8601 (cleared; a duplicate: the first clearing). */
+  clearedAt?: string;
 }
 
 export function clearingResult(
@@ -172,4 +177,40 @@ export function parseClearingRecord(v: unknown): Parsed {
       f55,
     },
   };
+}
+
+/** When an offline payment was made, as its clearing record tells it. */
+export interface PaymentTime {
+  /**
+   * ISO 8601. The transaction date 9A (which the TC covers, China date) at the POS's capture time when that
+   * falls on the same date; otherwise the start of that date in China time (the POS clock disagrees with the
+   * date the card signed). A record whose 9A is not a date takes the POS's capture time.
+   */
+  at: string;
+  /** The payment's China date, YYYY-MM-DD. */
+  date: string;
+  /** True when `at` carries the POS's time of day; false when only the date is known. */
+  timeOfDay: boolean;
+}
+
+export function paymentTimeOf(p: ParsedClearing): PaymentTime {
+  const captured = new Date(p.record.capturedAt);
+  const capturedDate = chinaDateDigits(captured).date;
+  const yymmdd = readBcd(p.f55.get(0x9a) ?? new Uint8Array(0));
+  const signed = yymmdd && yymmdd.length === 6 && isCalendarDate(`20${yymmdd}`) ? `20${yymmdd}` : null;
+  const dashed = (d: string) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
+  if (signed === null || signed === capturedDate)
+    return { at: captured.toISOString(), date: dashed(capturedDate), timeOfDay: true };
+  return {
+    at: new Date(`${dashed(signed)}T00:00:00+08:00`).toISOString(),
+    date: dashed(signed),
+    timeOfDay: false,
+  };
+}
+
+/** YYYYMMDD names a day of the calendar (not 20261340). */
+function isCalendarDate(d: string): boolean {
+  const [y, m, day] = [Number(d.slice(0, 4)), Number(d.slice(4, 6)), Number(d.slice(6, 8))];
+  const t = new Date(Date.UTC(y, m - 1, day));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === day;
 }

@@ -127,6 +127,16 @@ const clearingResultSchema = {
     amount: { type: "integer", description: "fen taken (cleared, or taken before: duplicate)" },
     shortfall: { type: "integer", description: "fen the funding account lacked (it went negative by this)" },
     clearingId: { type: "string" },
+    paidAt: {
+      type: "string",
+      format: "date-time",
+      description: "when the payment was made: the record's 9A date, at the POS's time when that falls on it",
+    },
+    clearedAt: {
+      type: "string",
+      format: "date-time",
+      description: "when it was cleared (a duplicate: first)",
+    },
   },
 } as const;
 

@@ -54,6 +54,12 @@ export interface AuthorisationEvent {
   requestKey: string;
   /** The ledger posting of an approval. */
   postingId: string | null;
+  /**
+   * Of a clearing: when the payment was made (the record's 9A date, with the POS's time when it carries
+   * one that falls on it: `paymentTimeOf`) and when it was cleared, ISO 8601. Other events happen now.
+   */
+  paidAt?: string;
+  clearedAt?: string;
 }
 
 /** Runs inside the authorisation's transaction. */
@@ -404,7 +410,6 @@ export class IssuerService {
     });
   }
 
-  /** Gives an approved amount back: the funding account's balance, the token's counters of that day. */
   /**
    * Claims a request key by inserting its row: a racing twin blocks on it until we commit. Null when the
    * key is ours now; the earlier request's hash and answer when it was taken (then replay, never redo).
@@ -428,6 +433,7 @@ export class IssuerService {
       .executeTakeFirstOrThrow();
   }
 
+  /** Gives an approved amount back: the funding account's balance, the token's counters of that day. */
   private async undo(trx: Transaction<Database>, token: string, amount: number, at: number): Promise<void> {
     const t = await trx
       .selectFrom("issuer_tokens")
@@ -599,6 +605,8 @@ export class IssuerService {
         },
         requestKey: `clear:${clearingId}`,
         postingId,
+        paidAt: result.paidAt!,
+        clearedAt: result.clearedAt!,
       };
       for (const hook of this.hooks) await hook(trx, event);
       return result;

@@ -105,4 +105,17 @@ export const tspMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "202605030200_tsp_transaction_cleared_at": {
+    // An offline payment shows at the time it was made; when it was cleared is kept beside. Rows cleared
+    // before this column existed were dated by their clearing: that is what `at` holds for them.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable("bank_card_transactions").addColumn("cleared_at", "bigint").execute();
+      await db
+        .updateTable("bank_card_transactions")
+        .set((eb) => ({ cleared_at: eb.ref("at") }))
+        .where("request_key", "like", "clear:%")
+        .execute();
+    },
+  },
 };

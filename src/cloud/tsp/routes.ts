@@ -101,6 +101,7 @@ const transactionView = {
     "reason",
     "authorisationCode",
     "at",
+    "clearedAt",
   ],
   properties: {
     id: { type: "string" },
@@ -114,7 +115,16 @@ const transactionView = {
     responseCode: { type: "string" },
     reason: { type: "string" },
     authorisationCode: { type: ["string", "null"] },
-    at: { type: "string", format: "date-time" },
+    at: {
+      type: "string",
+      format: "date-time",
+      description: "when the payment was made (an offline one: the date its clearing record carries)",
+    },
+    clearedAt: {
+      type: ["string", "null"],
+      format: "date-time",
+      description: "when an offline payment was cleared; null for an online one",
+    },
   },
 } as const;
 

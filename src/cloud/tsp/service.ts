@@ -522,7 +522,8 @@ export class TspService {
       authorisation_code: e.response.authorisationCode ?? null,
       request_key: e.requestKey,
       posting_id: e.postingId,
-      at: this.now(),
+      at: e.paidAt ? Date.parse(e.paidAt) : this.now(),
+      cleared_at: e.clearedAt ? Date.parse(e.clearedAt) : null,
     };
     await trx.insertInto("bank_card_transactions").values(row).execute();
     const t = transactionView(row);
@@ -541,6 +542,8 @@ export class TspService {
         responseCode: t.responseCode,
         reason: t.reason,
         message: e.response.message,
+        at: t.at,
+        ...(t.clearedAt ? { clearedAt: t.clearedAt } : {}),
       },
       trx,
     );
@@ -562,6 +565,7 @@ export class TspService {
       request_key: `${e.requestKey}:reversal`,
       posting_id: e.postingId,
       at: this.now(),
+      cleared_at: null,
     };
     await trx.insertInto("bank_card_transactions").values(row).execute();
     await this.deps.notifications.publish(

@@ -93,7 +93,10 @@ export interface BankCardTransactionsTable {
   /** The issuer's request key (one row per answered request). */
   request_key: string;
   posting_id: string | null;
+  /** When the payment was made (an offline one: the date its record carries, not when it was cleared). */
   at: number;
+  /** When an offline payment was cleared; null for an online authorisation. */
+  cleared_at: number | null;
 }
 
 export interface TspTables {

@@ -74,7 +74,10 @@ export interface CardTransactionView {
   responseCode: string;
   reason: string;
   authorisationCode: string | null;
+  /** When the payment was made (an offline one: the date its clearing record carries). */
   at: string;
+  /** When an offline payment was cleared; null for an online one. */
+  clearedAt: string | null;
 }
 
 export interface IssuerTokenView {
@@ -148,6 +151,7 @@ export function transactionView(r: BankCardTransactionsTable): CardTransactionVi
     reason: r.reason,
     authorisationCode: r.authorisation_code,
     at: new Date(r.at).toISOString(),
+    clearedAt: r.cleared_at === null ? null : new Date(r.cleared_at).toISOString(),
   };
 }
 

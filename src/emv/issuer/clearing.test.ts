@@ -10,7 +10,7 @@ import { fromHex, toHex } from "../../core/bytes.js";
 import { parseTlv, tlv } from "../../core/tlv.js";
 import { FUNDING_PAN, quickPassWorld } from "../../../test/emv-support.js";
 import type { AuthorisationRequest } from "../authorisation.js";
-import type { ClearingRecord } from "../clearing.js";
+import { type ClearingRecord, parseClearingRecord, paymentTimeOf } from "../clearing.js";
 import { clearingRecordOf } from "../terminal/clearing-batch.js";
 import { encodeTrack2, luhnCheckDigit } from "../track2.js";
 
@@ -72,6 +72,60 @@ describe("clearing offline approvals", () => {
       terminalId: record.terminalId,
       tokenStatus: "active",
     });
+  });
+
+  it("keeps when the card approved the payment (9A, at the POS's time) apart from when it was cleared", async () => {
+    const w = await quickPassWorld({ floorLimit: 300_00 });
+    const record = await payOffline(w); // 2026-03-01 12:00 in China
+    expect(record.capturedAt).toBe("2026-03-01T04:00:00.000Z");
+    w.clock.advance(3 * 86_400_000 + 3_600_000); // uploaded three days and an hour later
+    const r = await w.issuer.clear(record);
+    expect(r).toMatchObject({
+      status: "cleared",
+      paidAt: "2026-03-01T04:00:00.000Z",
+      clearedAt: "2026-03-04T05:00:00.000Z",
+    });
+    expect(await w.issuer.clearing(w.issued.token, 1)).toMatchObject({
+      capturedAt: "2026-03-01T04:00:00.000Z",
+      clearedAt: "2026-03-04T05:00:00.000Z",
+    });
+    // Uploaded again later: the same payment date, and the first clearing's time.
+    w.clock.advance(86_400_000);
+    expect(await w.issuer.clear(record)).toMatchObject({
+      status: "duplicate",
+      paidAt: "2026-03-01T04:00:00.000Z",
+      clearedAt: "2026-03-04T05:00:00.000Z",
+    });
+  });
+
+  it("dates a payment by the 9A the TC covers: the POS's time only when it falls on that date", async () => {
+    const w = await quickPassWorld({ floorLimit: 300_00 });
+    const record = await payOffline(w); // 9A = 260301
+    const at = (r: ClearingRecord) => {
+      const p = parseClearingRecord(r);
+      if (!p.ok) throw new Error(p.reason);
+      return paymentTimeOf(p.value);
+    };
+    expect(at(record)).toEqual({ at: "2026-03-01T04:00:00.000Z", date: "2026-03-01", timeOfDay: true });
+    // 23:30 in China, still 1 March: the POS's time stands.
+    expect(at({ ...record, capturedAt: "2026-03-01T15:30:00Z" })).toEqual({
+      at: "2026-03-01T15:30:00.000Z",
+      date: "2026-03-01",
+      timeOfDay: true,
+    });
+    // A POS clock on another day than the date the card signed: the date only, from 9A (China midnight).
+    for (const capturedAt of ["2026-03-01T16:30:00Z", "2025-12-31T23:00:00+08:00"])
+      expect(at({ ...record, capturedAt })).toEqual({
+        at: "2026-02-28T16:00:00.000Z",
+        date: "2026-03-01",
+        timeOfDay: false,
+      });
+    // A 9A that is no date (a damaged record): the POS's time.
+    for (const bad of ["261340", "260230", "2603"])
+      expect(at({ ...record, field55: withTag(record.field55, 0x9a, fromHex(bad)) })).toMatchObject({
+        at: "2026-03-01T04:00:00.000Z",
+        timeOfDay: true,
+      });
   });
 
   it("refuses a forged TC, a changed amount and an online ARQC; nothing moves", async () => {

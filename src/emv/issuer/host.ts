@@ -25,6 +25,7 @@ import {
   type ClearingResult,
   clearingResult,
   parseClearingRecord,
+  paymentTimeOf,
 } from "../clearing.js";
 import { type Dgi, type TokenCardData, buildQpbocPersonalisation } from "../card/personalisation.js";
 import {
@@ -439,6 +440,8 @@ export class IssuerHost implements Issuer {
           ...named,
           amount: prior.amount,
           clearingId: prior.clearingId,
+          paidAt: paymentTimeOf(parsed.value).at,
+          clearedAt: prior.clearedAt,
         });
       }
       if (t.atc.recent.includes(atc) || (await tx.authorisations(token)).some((a) => a.atc === atc))
@@ -476,6 +479,8 @@ export class IssuerHost implements Issuer {
         amount,
         shortfall,
         clearingId: entry.clearingId,
+        paidAt: paymentTimeOf(parsed.value).at,
+        clearedAt: entry.clearedAt,
       });
     });
   }

@@ -90,6 +90,10 @@ export function parseClearingResults(v: unknown, count: number): ClearingResult[
     for (const k of ["atc", "amount", "shortfall"] as const)
       if (Number.isSafeInteger(r[k])) c[k] = r[k] as number;
     if (isText(r["clearingId"])) c.clearingId = r["clearingId"];
+    for (const k of ["paidAt", "clearedAt"] as const) {
+      const t = r[k];
+      if (isText(t) && !Number.isNaN(Date.parse(t))) c[k] = t;
+    }
     out.push(c);
   }
   return out;
