@@ -2,8 +2,9 @@
  * Every fuzz target of `npm run fuzz` and test/fuzz-short.test.ts: the applets (the SE itself with its card
  * manager and CRS, the transit e-purse per profile, qPBOC, the door-card applet, the MIFARE frame handler), the
  * parsers (APDU, BER-TLV, DOL, replay transcripts and card images, door-card dump formats and key dictionaries,
- * trace files and the decoder, vpcd framing, PC/SC ATR and ATS, the TSM sync messages on both sides) and the
- * terminals against hostile cards (the POS kernel, the transit reader).
+ * trace files and the decoder, MIFARE frame traces, transit blacklist pages, vpcd framing, PC/SC ATR and ATS,
+ * the TSM sync messages on both sides), the terminals against hostile cards (the POS kernel, the transit
+ * reader) and the issuer's offline clearing against damaged records.
  *
  * Generators are the ones the CI property tests use (src/<area>/testing/), so a long run explores the same
  * space further; where a test's generator was a one-liner it is written here the same way. Each target checks
@@ -22,6 +23,8 @@ import { parseSyncStep, runOperations } from "../../src/device/relay.js";
 import { parseSummary } from "../../src/device/wallet.js";
 import { AID } from "../../src/emv/profile.js";
 import { startTransaction } from "../../src/emv/terminal/entry-point.js";
+import { clearingRecordOf } from "../../src/emv/terminal/clearing-batch.js";
+import { damagedClearingRecordArb } from "../../src/emv/testing/clearing-records.js";
 import { HostileLink, KINDS, mutationArb, tlvArb } from "../../src/emv/testing/hostile-card.js";
 import { amountOf, commandArb } from "../../src/emv/testing/qpboc-commands.js";
 import { blankCard, setBlock } from "../../src/mifare/card.js";
@@ -29,7 +32,9 @@ import { doorPackage } from "../../src/mifare/door-applet.js";
 import { EmulatedClassic } from "../../src/mifare/emulator.js";
 import { DUMP_FORMATS, exportDump, importDump } from "../../src/mifare/formats/index.js";
 import { parseKeyDictionary } from "../../src/mifare/keys.js";
+import { decodeFrameTrace, formatFrameTrace, parseFrameTrace } from "../../src/mifare/frame-trace.js";
 import { addDoorCardForTest } from "../../src/mifare/testing/door-card.js";
+import { frameTraceDocArb } from "../../src/mifare/testing/frame-trace-docs.js";
 import {
   Driver,
   STATE_PREFIXES,
@@ -57,13 +62,24 @@ import { AIDS, phone, select, sessions, wellFormed } from "../../src/se/testing/
 import { createTestSecureElement } from "../../src/se/testing/provision.js";
 import { samplePackage } from "../../src/se/testing/sample-applets.js";
 import { readTransitCard } from "../../src/transit/reader/reader.js";
+import {
+  BLACKLIST_PAGE_FORMAT,
+  BLACKLIST_REASONS,
+  applyBlacklistPage,
+  blacklistOf,
+  emptyBlacklistCopy,
+  parseBlacklistCopy,
+  parseBlacklistPage,
+} from "../../src/transit/terminal/blacklist-delta.js";
 import { FuzzModel, fuzzStep } from "../../src/transit/testing/fuzz.js";
 import { textbookCard } from "../../src/transit/testing/textbook-card.js";
 import {
+  FUNDING_PAN,
   GENUINE_UN,
   MemoryStore,
   genuineBases,
   personalisedApplet,
+  quickPassWorld,
   selectCommand,
 } from "../../test/emv-support.js";
 import { syncStepArb } from "../../test/sync-arbitraries.js";
@@ -656,6 +672,93 @@ const syncMessages: FuzzTarget = {
   },
 };
 
+const frameTraceFiles: FuzzTarget = {
+  name: "parser: MIFARE Classic frame-trace files and their decoder (zh/en)",
+  unit: "files",
+  arm() {
+    const n = counter();
+    return {
+      property: fc.property(frameTraceDocArb, (json) => {
+        n.add();
+        const r = parseFrameTrace(json);
+        if (!r.ok) {
+          check(r.error.length > 0, "refusal without a reason");
+          return;
+        }
+        const d = decodeFrameTrace(r.value);
+        check(d.frames.length === r.value.length, "a frame lost in decoding");
+        check(formatFrameTrace(d, "zh").length > 0 && formatFrameTrace(d, "en").length > 0, "format");
+      }),
+      inputs: n.get,
+    };
+  },
+};
+
+const blacklistPages: FuzzTarget = {
+  name: "parser: transit blacklist pages and a gate's stored copy",
+  unit: "pages",
+  arm() {
+    const n = counter();
+    const small = fc.integer({ min: -1, max: 12 });
+    const entry = fc.record({
+      seq: small,
+      cardNumber: fc.oneof(fc.stringMatching(/^[0-9]{1,20}$/), fc.string({ maxLength: 6 })),
+      reason: fc.constantFrom(...BLACKLIST_REASONS, "lost"),
+      listedAt: fc.oneof(fc.constant("2026-05-01T00:00:00.000Z"), fc.integer()),
+    });
+    const page = fc.record({
+      format: fc.constantFrom(BLACKLIST_PAGE_FORMAT, "tapwallet.transit.blacklist/0"),
+      product: fc.constantFrom("tu-jingjinji", "shanghai", "shenzhen-tong", "nowhere"),
+      system: fc.constantFrom("t-union", "city-union", "shenzhen-tong"),
+      version: small,
+      since: small,
+      next: small,
+      more: fc.boolean(),
+      entries: fc.array(entry, { maxLength: 8 }),
+    });
+    // Pages a gate would take (from 0, numbered 1..n), and the same with one field replaced.
+    const wellFormed = fc
+      .tuple(fc.array(entry, { maxLength: 8 }), fc.nat(3), fc.constantFrom("tu-jingjinji", "shanghai"))
+      .map(([entries, beyond, product]) => {
+        const numbered = entries.map((e, i) => ({ ...e, seq: i + 1 }));
+        const version = numbered.length + beyond;
+        return {
+          format: BLACKLIST_PAGE_FORMAT,
+          product,
+          system: product === "shanghai" ? "city-union" : "t-union",
+          version,
+          since: 0,
+          next: numbered.length,
+          more: numbered.length < version,
+          entries: numbered,
+        };
+      });
+    const replaced = fc
+      .tuple(
+        wellFormed,
+        fc.constantFrom("version", "since", "next", "more", "entries", "system"),
+        fc.jsonValue(),
+      )
+      .map(([p, key, value]) => ({ ...p, [key]: value }));
+    return {
+      property: fc.property(fc.oneof(wellFormed, replaced, page, fc.jsonValue()), (v) => {
+        n.add();
+        check(parseBlacklistCopy(v).products !== undefined, "a stored copy without products");
+        const p = parseBlacklistPage(v);
+        if (!p.ok) return;
+        const applied = applyBlacklistPage(emptyBlacklistCopy(), p.value);
+        if (!applied.ok) return;
+        // A page the copy takes moves it to the page's `next` and lists every card the page named.
+        check(applied.value.products[p.value.product]?.version === p.value.next, "version after the page");
+        const list = blacklistOf(applied.value);
+        for (const e of p.value.entries)
+          check(list.has(p.value.system, e.cardNumber), `card ${e.cardNumber} not listed`);
+      }),
+      inputs: n.get,
+    };
+  },
+};
+
 // ---- terminals against hostile cards -------------------------------------------------------------------
 
 const UN = GENUINE_UN;
@@ -743,6 +846,36 @@ const transitReader: FuzzTarget = {
   },
 };
 
+// ---- the issuer -------------------------------------------------------------------------------------------
+
+const offlineClearing: FuzzTarget = {
+  name: "issuer: offline clearing of damaged and arbitrary records",
+  unit: "records",
+  async arm() {
+    const w = await quickPassWorld({ floorLimit: 300_00 });
+    const paid = await w.pos.pay(w.link, 100_00);
+    const genuine = clearingRecordOf(paid, w.config);
+    if (!genuine) throw new Error(`the genuine offline payment was ${paid.status}, not an offline approval`);
+    const start = (await w.issuer.account(FUNDING_PAN))!.available;
+    const n = counter();
+    let cleared = 0;
+    return {
+      property: fc.asyncProperty(damagedClearingRecordArb(genuine), async (input) => {
+        n.add();
+        const r = await w.issuer.clear(input);
+        check(["cleared", "duplicate", "refused"].includes(r.status), `status ${r.status}`);
+        check(r.message.zh.length > 0 && r.message.en.length > 0, "answer without text");
+        if (r.status === "cleared") cleared++;
+        // Only the genuine payment ever moves money, once.
+        check(cleared <= 1, "cleared twice");
+        const available = (await w.issuer.account(FUNDING_PAN))!.available;
+        check(available === start - cleared * genuine.amount, `available ${available} after ${cleared}`);
+      }),
+      inputs: n.get,
+    };
+  },
+};
+
 export const FUZZ_TARGETS: FuzzTarget[] = [
   seField,
   seHost,
@@ -758,9 +891,12 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
   imageReplay,
   dumpFormats,
   traceFiles,
+  frameTraceFiles,
+  blacklistPages,
   vpcdFraming,
   pcscAtr,
   syncMessages,
   posKernel,
   transitReader,
+  offlineClearing,
 ];
