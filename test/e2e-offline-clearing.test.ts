@@ -157,9 +157,7 @@ for (const backend of backends) {
       const clearedAt = cloud.clock.now().toISOString();
 
       expect(await pos.client.clear(pos.batch)).toMatchObject([{ status: "cleared", paidAt, clearedAt }]);
-      const listed = (await bankCardPayments(p.wallet, card.id)) as (Awaited<
-        ReturnType<typeof bankCardPayments>
-      >[number] & { clearedAt: string | null })[];
+      const listed = await bankCardPayments(p.wallet, card.id);
       // Newest first by the payment's own time: the online one of the day after, then the offline one.
       expect(listed.map((t) => [t.reason, t.at, t.clearedAt])).toEqual([
         ["approved", onlineAt, null],

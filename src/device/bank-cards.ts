@@ -59,7 +59,10 @@ export interface CardPayment {
   responseCode: string;
   reason: string;
   authorisationCode: string | null;
+  /** When the payment was made (an offline one: the date its clearing record carries). */
   at: string;
+  /** When an offline payment was cleared; null for an online one. */
+  clearedAt: string | null;
 }
 
 export interface BankTerms {

@@ -58,7 +58,8 @@ function paymentText(p: CardPayment): string {
   return (
     `${p.at}  ${formatCny(p.amount)}  ${p.merchantName ?? p.merchantId} (${p.terminalId})  ` +
     `${p.approved ? "批准 / approved" : "拒绝 / declined"} ${p.responseCode}` +
-    (p.authorisationCode ? `  授权码 / auth code ${p.authorisationCode}` : "")
+    (p.authorisationCode ? `  授权码 / auth code ${p.authorisationCode}` : "") +
+    (p.clearedAt ? `  脱机交易，${p.clearedAt} 清算 / offline, cleared ${p.clearedAt}` : "")
   );
 }
 
