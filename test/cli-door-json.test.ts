@@ -8,16 +8,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "./cli-run.js";
+import { phoneWithBlankDoorCard, runCli, sectorDoorOpen } from "./cli-run.js";
 
 let dir: string;
 let state: string[];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "tapwallet-door-json-"));
-  state = ["--state", join(dir, "phone")];
-  expect((await runCli(["phone", "init", "--model", "cepheus", ...state])).code).toBe(0);
-  const blank = join(import.meta.dirname, "fixtures/mifare/blank-1k.bin");
-  expect((await runCli(["door", "add", blank, "--local", ...state])).code).toBe(0);
+  state = await phoneWithBlankDoorCard(dir);
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -45,16 +42,7 @@ describe("door open --json", () => {
   });
 
   it("opened by sector data: block, key slot, authenticated, credential enrolled; no key in the output", async () => {
-    const r = await runCli([
-      "door",
-      "open",
-      "--reader",
-      "sector",
-      "--credential",
-      CREDENTIAL,
-      "--json",
-      ...state,
-    ]);
+    const r = await runCli(sectorDoorOpen(CREDENTIAL, "--json", ...state));
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(j).toMatchObject({
@@ -70,16 +58,7 @@ describe("door open --json", () => {
   });
 
   it("refused: exit 2, the JSON error carries the decision; a wrong key and an unknown UID say why", async () => {
-    const other = await runCli([
-      "door",
-      "open",
-      "--reader",
-      "sector",
-      "--credential",
-      "11".repeat(16),
-      "--json",
-      ...state,
-    ]);
+    const other = await runCli(sectorDoorOpen("11".repeat(16), "--json", ...state));
     expect(other.code).toBe(2);
     expect(other.stderr).toContain("门未打开");
     expect(JSON.parse(other.stdout)).toMatchObject({
@@ -95,18 +74,7 @@ describe("door open --json", () => {
     });
 
     const wrongKey = "A0A1A2A3A4A5";
-    const key = await runCli([
-      "door",
-      "open",
-      "--reader",
-      "sector",
-      "--key",
-      wrongKey,
-      "--credential",
-      CREDENTIAL,
-      "--json",
-      ...state,
-    ]);
+    const key = await runCli(sectorDoorOpen(CREDENTIAL, "--key", wrongKey, "--json", ...state));
     expect(key.code).toBe(2);
     expect(JSON.parse(key.stdout)).toMatchObject({
       error: "door_auth_failed",

@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { expect } from "vitest";
 
 const root = join(import.meta.dirname, "..");
 
@@ -42,3 +43,26 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/**
+ * A phone made with `phone init` (小米9, cepheus) in `dir`/phone, the blank 1K door card (UID 5A17E3C0) added to
+ * it locally: the `--state` options that name the phone.
+ */
+export async function phoneWithBlankDoorCard(dir: string): Promise<string[]> {
+  const state = ["--state", join(dir, "phone")];
+  expect((await runCli(["phone", "init", "--model", "cepheus", ...state])).code).toBe(0);
+  const blank = join(root, "test/fixtures/mifare/blank-1k.bin");
+  expect((await runCli(["door", "add", blank, "--local", ...state])).code).toBe(0);
+  return state;
+}
+
+/** `door open` at a reader in sector mode with `credential` as the enrolled block, then `options`. */
+export const sectorDoorOpen = (credential: string, ...options: string[]): string[] => [
+  "door",
+  "open",
+  "--reader",
+  "sector",
+  "--credential",
+  credential,
+  ...options,
+];

@@ -8,8 +8,7 @@
  * blacklist").
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { freshEachTest } from "./each-test.js";
-import { openTransitCard } from "../src/device/transit.js";
+import { type OpenOptions, openTransitCard } from "../src/device/transit.js";
 import {
   type BlacklistCopy,
   blacklistOf,
@@ -20,26 +19,15 @@ import { backends, bearer } from "./cloud-harness.js";
 import { transitAccounts } from "../src/cloud/transit/channels.js";
 import { expectBooksBalance, ledgerBalance, metro, operator, readPhone } from "./cloud-transit-harness.js";
 import { phoneOn, removeStateDirs } from "./device-harness.js";
-import { type WalletCloud, startWalletCloud } from "./e2e-harness.js";
+import { type WalletCloud, freshWalletCloudEachTest, removePhone } from "./e2e-harness.js";
 
 afterAll(removeStateDirs);
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`the gate blacklist on ${backend.name}`, () => {
     let cloud!: WalletCloud;
-    freshEachTest(
-      () => startWalletCloud(backend, `blacklist-${backend.name}`),
-      (c) => (cloud = c),
-    );
+    freshWalletCloudEachTest(backend, "blacklist", (c) => (cloud = c));
 
-    const remove = (phone: {
-      cloud: { deviceId: string | null; session: { token: string } | null } | null;
-    }) =>
-      cloud.app.inject({
-        method: "DELETE",
-        url: `/api/v1/devices/${phone.cloud!.deviceId}`,
-        headers: bearer(phone.cloud!.session!.token),
-      });
     /** GET over real HTTP, as a gate asks. */
     const get = async (path: string, key?: string) => {
       const res = await fetch(`${cloud.url}/api/v1/transit/blacklist${path}`, {
@@ -47,6 +35,30 @@ for (const backend of backends) {
       });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
+
+    /**
+     * A card opened on one phone and another card on someone else's; then the first phone is removed (its card
+     * parked) and the card refunded from the cloud: the cloud holds none of its money, its SE still has it.
+     */
+    async function refundedBesideAnother(
+      [mobile, opening]: [string, OpenOptions],
+      [otherMobile, otherOpening]: [string, OpenOptions],
+    ) {
+      const { phone, wallet } = await phoneOn(cloud, mobile);
+      const token = phone.cloud!.session!.token;
+      const { card } = await openTransitCard(wallet, opening);
+      const other = await phoneOn(cloud, otherMobile);
+      await openTransitCard(other.wallet, otherOpening);
+      expect((await removePhone(cloud, phone)).statusCode).toBe(204);
+      const refund = await cloud.app.inject({
+        method: "POST",
+        url: `/api/v1/transit/cards/${card.id}/refund`,
+        headers: bearer(token),
+        payload: {},
+      });
+      expect(refund.json()).toMatchObject({ state: "done", refund: { balance: opening.firstTopUp } });
+      return { phone, token, card, other };
+    }
 
     it("a removed phone's card is listed once, numbered; a gate that loaded the list refuses it", async () => {
       const op = await operator(cloud);
@@ -67,7 +79,7 @@ for (const backend of backends) {
         entries: [],
       });
 
-      expect((await remove(phone)).statusCode).toBe(204);
+      expect((await removePhone(cloud, phone)).statusCode).toBe(204);
       const listed = await get("?product=tu-jingjinji&since=0", op.token);
       expect(listed.status).toBe(200);
       expect(listed.body).toMatchObject({
@@ -127,24 +139,11 @@ for (const backend of backends) {
 
     it("a ride taken before the gate loaded the list is honoured: the issuer's shortfall pays, the float holds the others' money", async () => {
       const op = await operator(cloud);
-      const { phone, wallet } = await phoneOn(cloud, "13600136102");
-      const token = phone.cloud!.session!.token;
-      const { card } = await openTransitCard(wallet, {
-        productId: "tu-jingjinji",
-        firstTopUp: 3000,
-        channel: "alipay",
-      });
       // Someone else's card of the product: the float holds their money, which the ride must not touch.
-      const other = await phoneOn(cloud, "13600136103");
-      await openTransitCard(other.wallet, { productId: "tu-jingjinji", firstTopUp: 2000, channel: "wechat" });
-      expect((await remove(phone)).statusCode).toBe(204);
-      const refund = await cloud.app.inject({
-        method: "POST",
-        url: `/api/v1/transit/cards/${card.id}/refund`,
-        headers: bearer(token),
-        payload: {},
-      });
-      expect(refund.json()).toMatchObject({ state: "done", refund: { balance: 3000 } });
+      const { phone, token, card } = await refundedBesideAnother(
+        ["13600136102", { productId: "tu-jingjinji", firstTopUp: 3000, channel: "alipay" }],
+        ["13600136103", { productId: "tu-jingjinji", firstTopUp: 2000, channel: "wechat" }],
+      );
       // An offline gate with an old list: the ride goes through on the SE's copy of the card.
       const m = metro(cloud);
       cloud.clock.advance(60_000);
@@ -173,24 +172,11 @@ for (const backend of backends) {
 
     it("the only card of its product, removed and refunded, rides: it clears with a shortfall and the records after it clear too", async () => {
       const op = await operator(cloud);
-      const { phone, wallet } = await phoneOn(cloud, "13600136104");
-      const token = phone.cloud!.session!.token;
       // The only card of tu-jilin anywhere: once refunded its float holds nothing.
-      const { card } = await openTransitCard(wallet, {
-        productId: "tu-jilin",
-        firstTopUp: 2000,
-        channel: "wechat",
-      });
-      const other = await phoneOn(cloud, "13600136105");
-      await openTransitCard(other.wallet, { productId: "shanghai", firstTopUp: 3000, channel: "alipay" });
-      expect((await remove(phone)).statusCode).toBe(204);
-      const refund = await cloud.app.inject({
-        method: "POST",
-        url: `/api/v1/transit/cards/${card.id}/refund`,
-        headers: bearer(token),
-        payload: {},
-      });
-      expect(refund.json()).toMatchObject({ state: "done", refund: { balance: 2000 } });
+      const { phone, token, card, other } = await refundedBesideAnother(
+        ["13600136104", { productId: "tu-jilin", firstTopUp: 2000, channel: "wechat" }],
+        ["13600136105", { productId: "shanghai", firstTopUp: 3000, channel: "alipay" }],
+      );
       expect(await ledgerBalance(cloud, transitAccounts.float("tu-jilin"))).toBe(0);
 
       // One gate log: the other card's ride, the refunded card's two rides (one a bus), the other card's ride.

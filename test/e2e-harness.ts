@@ -21,7 +21,7 @@ import { defaultTerminalConfig, unionPayAid } from "../src/emv/terminal/config.j
 import { IssuerClient } from "../src/emv/terminal/issuer-client.js";
 import { type PaymentResult, Pos } from "../src/emv/terminal/pos.js";
 import { MemoryLink } from "../src/nfc/memory.js";
-import type { Backend } from "./cloud-harness.js";
+import { type Backend, bearer } from "./cloud-harness.js";
 import {
   ALL_CARDS,
   type PaymentsCloud,
@@ -31,6 +31,7 @@ import {
   makePaymentsCloud,
 } from "./cloud-tsp-harness.js";
 import type { LiveCloud } from "./device-harness.js";
+import { freshEachTest } from "./each-test.js";
 
 export interface WalletCloud extends PaymentsCloud, LiveCloud {}
 
@@ -41,6 +42,24 @@ export async function startWalletCloud(backend: Backend, seed: string): Promise<
   const cloud = await makePaymentsCloud(backend, { seed, cards });
   const url = await cloud.app.listen({ port: 0, host: "127.0.0.1" });
   return { ...cloud, url };
+}
+
+/** Each test of the enclosing describe on a fresh whole cloud on `backend` (seed `${seed}-${backend.name}`). */
+export function freshWalletCloudEachTest(
+  backend: Backend,
+  seed: string,
+  use: (cloud: WalletCloud) => void,
+): void {
+  freshEachTest(() => startWalletCloud(backend, `${seed}-${backend.name}`), use);
+}
+
+/** The phone's user removes it from their account (DELETE /devices/{id} with their session, not reported lost). */
+export function removePhone(cloud: WalletCloud, phone: Pick<VirtualPhone, "cloud">) {
+  return cloud.app.inject({
+    method: "DELETE",
+    url: `/api/v1/devices/${phone.cloud!.deviceId}`,
+    headers: bearer(phone.cloud!.session!.token),
+  });
 }
 
 /** Step 1 of adding a card on the phone: its details (the terms of the cloud's harness accepted). */

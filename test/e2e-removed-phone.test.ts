@@ -6,7 +6,6 @@
  * door cards dropped, in the commit that removes it (docs/CLOUD.md, docs/DECISIONS.md "A removed phone's cards").
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { freshEachTest } from "./each-test.js";
 import { transitAccounts } from "../src/cloud/transit/channels.js";
 import type { Operation } from "../src/protocol/tsm-wire.js";
 import { bankCard } from "../src/device/bank-cards.js";
@@ -17,26 +16,20 @@ import { backends, bearer } from "./cloud-harness.js";
 import { expectBooksBalance, ledgerBalance, metro, operator } from "./cloud-transit-harness.js";
 import { CARDS } from "./cloud-tsp-harness.js";
 import { doorDump, phoneOn, removeStateDirs } from "./device-harness.js";
-import { type WalletCloud, addBankCard, posOf, startWalletCloud } from "./e2e-harness.js";
+import {
+  type WalletCloud,
+  addBankCard,
+  freshWalletCloudEachTest,
+  posOf,
+  removePhone,
+} from "./e2e-harness.js";
 
 afterAll(removeStateDirs);
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`a removed phone on ${backend.name}`, () => {
     let cloud!: WalletCloud;
-    freshEachTest(
-      () => startWalletCloud(backend, `removed-${backend.name}`),
-      (c) => (cloud = c),
-    );
-
-    const remove = async (phone: {
-      cloud: { deviceId: string | null; session: { token: string } | null } | null;
-    }) =>
-      cloud.app.inject({
-        method: "DELETE",
-        url: `/api/v1/devices/${phone.cloud!.deviceId}`,
-        headers: bearer(phone.cloud!.session!.token),
-      });
+    freshWalletCloudEachTest(backend, "removed", (c) => (cloud = c));
 
     it("parks its transit card with its balance (a load in flight counted), deletes its token and door card; refunded from the cloud", async () => {
       const { phone, wallet } = await phoneOn(cloud, "13600136001");
@@ -67,7 +60,7 @@ for (const backend of backends) {
       });
       phone.se.host.reset();
 
-      const removed = await remove(phone);
+      const removed = await removePhone(cloud, phone);
       expect(removed.statusCode, removed.body).toBe(204);
 
       // Transit: parked in the cloud, on no phone, with 50 + 20 − 5 + 10 (in flight, counted as loaded).
@@ -150,7 +143,7 @@ for (const backend of backends) {
       });
       expect(waiting.json().state).toBe("verified");
 
-      const removed = await remove(phone);
+      const removed = await removePhone(cloud, phone);
       expect(removed.statusCode, removed.body).toBe(204);
       const wf = await cloud.app.inject({
         method: "GET",
@@ -198,7 +191,7 @@ for (const backend of backends) {
         .request<{ id: string }>("POST", `/api/v1/transit/cards/${card.id}/transfer`, "device", {
           targetDeviceId: b.phone.cloud!.deviceId,
         });
-      expect((await remove(b.phone)).statusCode).toBe(204);
+      expect((await removePhone(cloud, b.phone)).statusCode).toBe(204);
       // The old phone carries the workflow through: off for the field, proven, deleted — then nowhere to go.
       await a.wallet.sync();
       await transitSync(a.wallet);

@@ -3,32 +3,21 @@
  * on SQLite and PostgreSQL: a phone removed from its account keeps its transit card on its SE, but the card
  * was parked in the cloud, so the next gate refuses it.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { attachSimulator } from "../src/cli/simulator.js";
+import { describe, expect, it } from "vitest";
 import { backends, bearer, signIn } from "./cloud-harness.js";
-import { ALL_CARDS, type PaymentsCloud, makePaymentsCloud } from "./cloud-tsp-harness.js";
+import { ALL_CARDS } from "./cloud-tsp-harness.js";
+import { freshEachTest } from "./each-test.js";
+import { type SimCloud, startSimCloud } from "./sim-harness.js";
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`the simulator's gates and the blacklist on ${backend.name}`, () => {
-    let cloud: PaymentsCloud;
-    let dataDir: string;
-    beforeEach(async () => {
-      cloud = await makePaymentsCloud(backend, { cards: ALL_CARDS });
-      dataDir = mkdtempSync(join(tmpdir(), "tw-sim-bl-"));
-      await attachSimulator(cloud.app, {
-        dataDir,
-        cloudUrl: "http://cloud.test",
-        clock: cloud.clock,
-        env: { TAPWALLET_ACQUIRER_KEY: cloud.acquirerKey },
-      });
-    });
-    afterEach(async () => {
-      await cloud.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    let cloud!: SimCloud;
+    freshEachTest(
+      () => startSimCloud(backend, ALL_CARDS, "sim-bl"),
+      (c) => (cloud = c),
+    );
 
     const call = async (token: string, method: "GET" | "POST" | "DELETE", url: string, payload?: unknown) => {
       const r = await cloud.app.inject({
@@ -74,7 +63,7 @@ for (const backend of backends) {
         },
       });
       // The gates keep the copy on disk, at the version they fetched.
-      const copy = JSON.parse(readFileSync(join(dataDir, "terminals", "blacklist.json"), "utf8"));
+      const copy = JSON.parse(readFileSync(join(cloud.dataDir, "terminals", "blacklist.json"), "utf8"));
       expect(copy.products["tu-jingjinji"]).toMatchObject({ version: 1, cards: [opened.body["cardNumber"]] });
     });
   });

@@ -5,17 +5,16 @@
  * a door reader in both modes — each answering its decoded timeline and air time. Refusals (the cloud's and
  * the phone's own) keep their codes and both languages; another account's phone is a 404.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LightMyRequestResponse } from "fastify";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fromHex } from "../src/core/bytes.js";
 import { blankCard } from "../src/mifare/card.js";
 import { exportDump } from "../src/mifare/formats/index.js";
-import { attachSimulator } from "../src/cli/simulator.js";
 import { backends, signIn } from "./cloud-harness.js";
-import { ALL_CARDS, type PaymentsCloud, card, makePaymentsCloud } from "./cloud-tsp-harness.js";
+import { ALL_CARDS, card } from "./cloud-tsp-harness.js";
+import { freshEachTest } from "./each-test.js";
+import { type SimCloud, startSimCloud } from "./sim-harness.js";
 
 /** A debit card with room for a payment above the ¥1000 no-CVM ceiling. */
 const RICH = { ...card("622202", 900, "debit", "13900139900", "ICBC"), available: 5_000_00 };
@@ -24,22 +23,11 @@ type Json = Record<string, unknown> & { [k: string]: any }; // eslint-disable-li
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`the phone and terminal simulator on ${backend.name}`, () => {
-    let cloud: PaymentsCloud;
-    let dataDir: string;
-    beforeEach(async () => {
-      cloud = await makePaymentsCloud(backend, { cards: [...ALL_CARDS, RICH] });
-      dataDir = mkdtempSync(join(tmpdir(), "tw-sim-"));
-      await attachSimulator(cloud.app, {
-        dataDir,
-        cloudUrl: "http://cloud.test",
-        clock: cloud.clock,
-        env: { TAPWALLET_ACQUIRER_KEY: cloud.acquirerKey },
-      });
-    });
-    afterEach(async () => {
-      await cloud.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    let cloud!: SimCloud;
+    freshEachTest(
+      () => startSimCloud(backend, [...ALL_CARDS, RICH], "sim"),
+      (c) => (cloud = c),
+    );
 
     const call = async (
       token: string,
@@ -86,7 +74,7 @@ for (const backend of backends) {
       expect(devices.body["devices"][0]["seId"]).toBe(phone["seId"]);
       // The phone keeps its own key, never the user's session.
       const { readFileSync } = await import("node:fs");
-      const file = readFileSync(join(dataDir, "phones", phone["id"], "phone.json"), "utf8");
+      const file = readFileSync(join(cloud.dataDir, "phones", phone["id"], "phone.json"), "utf8");
       expect(file).not.toContain(token);
       expect(JSON.parse(file).cloud.session).toBeNull();
 

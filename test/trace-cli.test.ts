@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isTapwalletError } from "../src/core/errors.js";
 import { traceCommand } from "../src/cli/commands/trace.js";
-import { runCli } from "./cli-run.js";
+import { phoneWithBlankDoorCard, runCli, sectorDoorOpen } from "./cli-run.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -22,22 +22,9 @@ const CREDENTIAL = "00".repeat(16);
 
 describe("door open --trace-out, then trace", () => {
   it("records a door open and decodes it frame by frame, with air time, nonces hidden, no key", async () => {
-    const state = ["--state", join(dir, "phone")];
-    expect((await runCli(["phone", "init", "--model", "cepheus", ...state])).code).toBe(0);
-    const blank = join(import.meta.dirname, "fixtures/mifare/blank-1k.bin");
-    expect((await runCli(["door", "add", blank, "--local", ...state])).code).toBe(0);
+    const state = await phoneWithBlankDoorCard(dir);
     const file = join(dir, "door.json");
-    const open = await runCli([
-      "door",
-      "open",
-      "--reader",
-      "sector",
-      "--credential",
-      CREDENTIAL,
-      "--trace-out",
-      file,
-      ...state,
-    ]);
+    const open = await runCli(sectorDoorOpen(CREDENTIAL, "--trace-out", file, ...state));
     expect(open.code, open.stderr).toBe(0);
 
     const en = await runCli(["trace", file, "--lang", "en"]);

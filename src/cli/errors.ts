@@ -3,9 +3,10 @@
  * trace), exit code 2 for an error a user can act on (`TapwalletError`: a bad file, no card, the card left the
  * field…) and 1 for anything else. A command run with `--json` also prints the error as JSON on stdout, in the
  * shape the cloud's API uses: `{"error": code, "message": {"zh", "en"}, "details"?}` (details: what the error
- * carries, e.g. a refused door's decision).
+ * carries, e.g. a refused door's decision). A file a command could not read or write is such an error, naming
+ * the file and the system's reason (`fileError`).
  */
-import { isTapwalletError } from "../core/errors.js";
+import { TapwalletError, isTapwalletError } from "../core/errors.js";
 
 export interface ErrorReport {
   stderr: string;
@@ -31,4 +32,22 @@ export function errorReport(e: unknown, json: boolean): ErrorReport {
       : {}),
     exitCode: known ? 2 : 1,
   };
+}
+
+/**
+ * `io` on a file, its failure (no such file, no permission…) thrown as the TapwalletError `code` whose zh-CN and
+ * English texts `message` writes around the reason: the errno code (ENOENT, EACCES…), else the error's message.
+ */
+export async function fileError<T>(
+  io: () => Promise<T>,
+  code: string,
+  message: (why: string) => { zh: string; en: string },
+): Promise<T> {
+  try {
+    return await io();
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
+    const { zh, en } = message(why);
+    throw new TapwalletError(code, zh, en);
+  }
 }

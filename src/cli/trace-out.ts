@@ -5,24 +5,17 @@
  * Keys never reach the file either way.
  */
 import { writeFile } from "node:fs/promises";
-import { TapwalletError } from "../core/errors.js";
+import { fileError } from "./errors.js";
 import { saveFrameTrace } from "../mifare/frame-trace.js";
 import type { FrameTraceEntry } from "../nfc/frame.js";
 import type { TracingLink } from "../nfc/trace.js";
 import { type Transcript, transcriptToJson } from "../nfc/transcript.js";
 
-async function saving(path: string, write: () => Promise<void>): Promise<void> {
-  try {
-    await write();
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
-    throw new TapwalletError(
-      "trace_unwritable",
-      `无法写入跟踪文件 ${path}（${why}）`,
-      `cannot write trace file ${path} (${why})`,
-    );
-  }
-}
+const saving = (path: string, write: () => Promise<void>): Promise<void> =>
+  fileError(write, "trace_unwritable", (why) => ({
+    zh: `无法写入跟踪文件 ${path}（${why}）`,
+    en: `cannot write trace file ${path} (${why})`,
+  }));
 
 export const saveDoorFrameTrace = (path: string, trace: readonly FrameTraceEntry[]): Promise<void> =>
   saving(path, () => saveFrameTrace(path, trace));

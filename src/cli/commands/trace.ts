@@ -12,6 +12,7 @@ import { type DecodedExchange, type Lang, decodeTranscript, formatDecoded } from
 import { parseJsonText } from "../../nfc/json.js";
 import { type Transcript, parseTranscript, transcriptToJson } from "../../nfc/transcript.js";
 import { ok } from "../../core/result.js";
+import { fileError } from "../errors.js";
 import {
   FRAME_TRACE_KIND,
   decodeFrameTrace,
@@ -43,17 +44,11 @@ function airTimeTable(t: Transcript): AirTimeRow[] {
 }
 
 async function readTrace(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code ?? (e instanceof Error ? e.message : String(e));
-    throw new TapwalletError(
-      "trace_unreadable",
-      `无法读取跟踪文件 ${file}（${why}）`,
-      `cannot read trace file ${file} (${why})`,
-    );
-  }
+  const text = await fileError(
+    () => readFile(file, "utf8"),
+    "trace_unreadable",
+    (why) => ({ zh: `无法读取跟踪文件 ${file}（${why}）`, en: `cannot read trace file ${file} (${why})` }),
+  );
   const json = parseJsonText(text, ok);
   if (!json.ok) throw invalid(file, json.error);
   return json.value;
