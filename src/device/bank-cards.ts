@@ -8,6 +8,7 @@
  */
 import { TapwalletError } from "../core/errors.js";
 import { CARD_OWNERS } from "../protocol/tsm-wire.js";
+import type { BankCardTransactionView } from "../protocol/wallet-views.js";
 import type { PhoneCard } from "./phone.js";
 import type { SyncOutcome, Wallet } from "./wallet.js";
 
@@ -46,24 +47,8 @@ export interface EnrolmentInfo {
   resendAfterSeconds: number;
 }
 
-export interface CardPayment {
-  id: string;
-  cardId: string;
-  /** Fen; negative for a reversal. */
-  amount: number;
-  currency: string;
-  merchantId: string;
-  merchantName: string | null;
-  terminalId: string;
-  approved: boolean;
-  responseCode: string;
-  reason: string;
-  authorisationCode: string | null;
-  /** When the payment was made (an offline one: the date its clearing record carries). */
-  at: string;
-  /** When an offline payment was cleared; null for an online one. */
-  clearedAt: string | null;
-}
+/** One of a card's payments, as the cloud lists them. */
+export type CardPayment = BankCardTransactionView;
 
 export interface BankTerms {
   version: string;

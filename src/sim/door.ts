@@ -20,21 +20,10 @@ import { readCard } from "../mifare/reader.js";
 import { MemoryFrameLink } from "../nfc/frame.js";
 import { BadInputError } from "./errors.js";
 import type { Bilingual } from "../core/text.js";
+import type { DoorInspection } from "../protocol/wallet-views.js";
 import { type FrameTimeline, frameTimeline } from "./timeline.js";
 
-export interface DoorInspection {
-  format: string;
-  type: "mini" | "1k" | "4k";
-  uid: string;
-  sak: string;
-  atqa: string;
-  /** What the phone would emulate: the whole card, or only its UID. */
-  kind: "classic" | "uid-only";
-  emulatable: boolean;
-  reasons: { code: string; sector: number | null; zh: string; en: string }[];
-  warnings: { code: string; zh: string; en: string }[];
-  sectors: { index: number; defaultKeys: boolean; accessBitsValid: boolean }[];
-}
+export type { DoorInspection };
 
 function inspect(dump: ImportedDump): DoorInspection {
   const { card } = dump;

@@ -2,6 +2,12 @@
  * The transit service's tables. Times are epoch ms, money is fen, hex is upper case. Nothing here is a key:
  * card keys are derived from the issuer's master keys (config, never the database) whenever they are needed.
  */
+import type {
+  TransitCardState,
+  TransitTopUpState,
+  TransitWorkflowKind,
+  TransitWorkflowState,
+} from "../../protocol/wallet-views.js";
 
 /**
  * issuing: paid for, install queued on the phone's SE · active: on the SE · moving: leaving its SE for
@@ -10,8 +16,7 @@
  * everything paid was returned · replaced: a Shenzhen Tong card moved to a new number (old balance refunded) ·
  * wiping: its phone was reported lost, the TSM takes it off at the phone's next contact (then parked).
  */
-export type TransitCardState =
-  "issuing" | "active" | "moving" | "parked" | "refunding" | "refunded" | "failed" | "replaced" | "wiping";
+export type { TransitCardState };
 
 export interface TransitCardsTable {
   id: string;
@@ -75,7 +80,7 @@ export interface TransitProductCountersTable {
   next_sequence: number;
 }
 
-export type TopUpState = "pending" | "authorised" | "completed" | "failed";
+export type TopUpState = TransitTopUpState;
 
 export interface TransitTopUpsTable {
   id: string;
@@ -155,14 +160,13 @@ export interface TransitChallengesTable {
   answered_at: number | null;
 }
 
-export type WorkflowKind = "refund" | "transfer";
+export type WorkflowKind = TransitWorkflowKind;
 /**
  * requested → locked (the field no longer reaches the card) → verified (balance proven by the card) →
  * deleted (the TSM took the applet off the SE) → [transfer: installing → ] done. failed: a transfer whose
  * install on the new phone failed (the card is parked in the cloud).
  */
-export type WorkflowState =
-  "requested" | "locked" | "verified" | "deleted" | "installing" | "done" | "failed";
+export type WorkflowState = TransitWorkflowState;
 
 /** A refund (退卡) or a transfer to another phone (移卡). */
 export interface TransitWorkflowsTable {

@@ -1,15 +1,19 @@
-/** What the transit API shows of cards, top-ups and refund/transfer requests (never a key or a MAC). */
-import type { Bilingual } from "../../transit/index.js";
+/**
+ * What the transit API shows of cards, top-ups and refund/transfer requests (never a key or a MAC): the shapes
+ * live in src/protocol/wallet-views.ts (the phone and the web app read them), the rows become them here.
+ */
+import type {
+  FailureView,
+  TransitCardView,
+  TransitTopUpView,
+  TransitWorkflowView,
+} from "../../protocol/wallet-views.js";
 import type { CardRow, TransitCore } from "./core.js";
 import type { TransitTopUpsTable, TransitWorkflowsTable } from "./tables.js";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export interface Failure {
-  code: string;
-  zh: string;
-  en: string;
-}
+export type Failure = FailureView;
 
 function parseFailure(text: string | null): Failure | null {
   if (text === null) return null;
@@ -22,36 +26,7 @@ function parseFailure(text: string | null): Failure | null {
 
 export const failureJson = (code: string, zh: string, en: string): string => JSON.stringify({ code, zh, en });
 
-export interface CardView {
-  id: string;
-  product: { id: string; name: Bilingual; standard: string };
-  cardNumber: string;
-  /** The applet instance on the phone's SE (hex). */
-  aid: string;
-  state: string;
-  deviceId: string | null;
-  /** Fen, as the cloud can prove it (see docs/CLOUD.md "Transit"). */
-  balance: number;
-  /**
-   * Fen its rides took after the cloud no longer held its money (refunded before the gate loaded the
-   * blacklist): paid to the operators by the issuer's shortfall account, not the float.
-   */
-  shortfall: number;
-  /** What the card itself last said under its MAC, and when. */
-  cardBalance: number | null;
-  cardBalanceAt: string | null;
-  validFrom: string;
-  validTo: string;
-  openFee: { amount: number; refundable: boolean };
-  channel: string;
-  /** Purchases cleared this calendar month (China time) since `historySince`. */
-  monthSpend: number;
-  historySince: string;
-  predecessorId: string | null;
-  createdAt: string;
-  activatedAt: string | null;
-  closedAt: string | null;
-}
+export type CardView = TransitCardView;
 
 export function cardView(core: TransitCore, c: CardRow, monthSpend: number, shortfall: number): CardView {
   const p = core.product(c);
@@ -79,18 +54,7 @@ export function cardView(core: TransitCore, c: CardRow, monthSpend: number, shor
   };
 }
 
-export interface TopUpView {
-  id: string;
-  requestId: string;
-  cardId: string;
-  amount: number;
-  channel: string;
-  state: string;
-  attempts: number;
-  failure: Failure | null;
-  createdAt: string;
-  completedAt: string | null;
-}
+export type TopUpView = TransitTopUpView;
 
 export function topUpView(t: TransitTopUpsTable): TopUpView {
   return {
@@ -107,23 +71,7 @@ export function topUpView(t: TransitTopUpsTable): TopUpView {
   };
 }
 
-export interface WorkflowView {
-  id: string;
-  kind: string;
-  cardId: string;
-  state: string;
-  sourceDeviceId: string | null;
-  targetDeviceId: string | null;
-  /** Shenzhen Tong: the card with its new number. */
-  newCardId: string | null;
-  /** The balance the card proved before it left its SE. */
-  provenBalance: number | null;
-  refund: { balance: number; fee: number; total: number; channel: string };
-  failure: Failure | null;
-  createdAt: string;
-  updatedAt: string;
-  doneAt: string | null;
-}
+export type WorkflowView = TransitWorkflowView;
 
 export function workflowView(w: TransitWorkflowsTable): WorkflowView {
   return {

@@ -2,6 +2,7 @@
  * What the token service shows of bank cards: the bank, the kind, the funding card's and the token's last four
  * digits, states and dates — never a card number — and how rows become those views.
  */
+import type { BankCardTransactionView } from "../../protocol/wallet-views.js";
 import { BANKS, type Bank, type BankCode, type CardKind } from "./bins.js";
 import type {
   BankCardsTable,
@@ -62,23 +63,8 @@ export interface EnrolmentInput {
   termsVersion: string;
 }
 
-export interface CardTransactionView {
-  id: string;
-  cardId: string;
-  amount: number;
-  currency: string;
-  merchantId: string;
-  merchantName: string | null;
-  terminalId: string;
-  approved: boolean;
-  responseCode: string;
-  reason: string;
-  authorisationCode: string | null;
-  /** When the payment was made (an offline one: the date its clearing record carries). */
-  at: string;
-  /** When an offline payment was cleared; null for an online one. */
-  clearedAt: string | null;
-}
+/** One payment with a card: the shape is shared with the phone and the web app. */
+export type CardTransactionView = BankCardTransactionView;
 
 export interface IssuerTokenView {
   tokenReferenceId: string;

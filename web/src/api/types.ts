@@ -2,7 +2,16 @@
  * The cloud's and the simulator's JSON shapes, written by hand from the route schemas in
  * `src/cloud/<module>/routes.ts` and `src/sim/routes.ts` (and visible at `/docs/json`). `test/browser/api-contract.test.ts` checks every endpoint the app calls against
  * the server's OpenAPI document. When a module lands, add its views here and its calls in `endpoints.ts`.
+ * The shapes the cloud's own code builds are declared once in `src/protocol/wallet-views.ts` and re-exported.
  */
+import type { BankCardTransactionView, DoorInspection } from "../../../src/protocol/wallet-views.js";
+
+export type { DoorInspection };
+export type {
+  TransitCardView,
+  TransitTopUpView as TopUpView,
+  TransitWorkflowView as WorkflowView,
+} from "../../../src/protocol/wallet-views.js";
 
 /** Every error the cloud returns: a stable code and a message in both languages. */
 export interface ApiErrorBody {
@@ -125,23 +134,7 @@ export interface BankCardView {
   activatedAt: string | null;
 }
 
-export interface BankTransaction {
-  id: string;
-  cardId: string;
-  amount: number;
-  currency: string;
-  merchantId: string;
-  merchantName: string | null;
-  terminalId: string;
-  approved: boolean;
-  responseCode: string;
-  reason: string;
-  authorisationCode: string | null;
-  /** When the payment was made (an offline one: the date its clearing record carries). */
-  at: string;
-  /** When an offline payment was cleared; null for an online one. */
-  clearedAt: string | null;
-}
+export type BankTransaction = BankCardTransactionView;
 
 // ── transit ─────────────────────────────────────────────────────────────────────────────────────
 export type TransferPolicy = "standard" | "shenzhen-tong" | "shanghai";
@@ -160,29 +153,6 @@ export interface TransitProduct {
   transfer: TransferPolicy;
 }
 
-export interface TransitCardView {
-  id: string;
-  product: { id: string; name: Bilingual; standard: string };
-  cardNumber: string;
-  aid: string;
-  state: "issuing" | "active" | "moving" | "parked" | "refunding" | "refunded" | "failed" | "replaced";
-  deviceId: string | null;
-  /** Fen the cloud can prove. */
-  balance: number;
-  cardBalance: number | null;
-  cardBalanceAt: string | null;
-  validFrom: string;
-  validTo: string;
-  openFee: { amount: number; refundable: boolean };
-  channel: string;
-  monthSpend: number;
-  historySince: string;
-  predecessorId: string | null;
-  createdAt: string;
-  activatedAt: string | null;
-  closedAt: string | null;
-}
-
 export interface TransitTransaction {
   time: string;
   kind: "open" | "load" | "purchase" | "entry";
@@ -193,28 +163,6 @@ export interface TransitTransaction {
 }
 
 export type FundingChannel = "wechat" | "alipay" | "unionpay";
-
-export interface TopUpView {
-  id: string;
-  requestId: string;
-  cardId: string;
-  amount: number;
-  channel: string;
-  state: "pending" | "authorised" | "completed" | "failed";
-  failure: { code: string; zh: string; en: string } | null;
-}
-
-export interface WorkflowView {
-  id: string;
-  kind: "refund" | "transfer";
-  cardId: string;
-  state: "requested" | "locked" | "verified" | "deleted" | "installing" | "done" | "failed";
-  targetDeviceId: string | null;
-  newCardId: string | null;
-  provenBalance: number | null;
-  refund: { balance: number; fee: number; total: number; channel: string };
-  failure: { code: string; zh: string; en: string } | null;
-}
 
 // ── door cards ──────────────────────────────────────────────────────────────────────────────────
 export interface DoorPlacement {
@@ -235,19 +183,6 @@ export interface DoorCardView {
   format: string;
   createdAt: string;
   placements: DoorPlacement[];
-}
-
-export interface DoorInspection {
-  format: string;
-  type: "mini" | "1k" | "4k";
-  uid: string;
-  sak: string;
-  atqa: string;
-  kind: "classic" | "uid-only";
-  emulatable: boolean;
-  reasons: { code: string; sector: number | null; zh: string; en: string }[];
-  warnings: { code: string; zh: string; en: string }[];
-  sectors: { index: number; defaultKeys: boolean; accessBitsValid: boolean }[];
 }
 
 // ── the simulator (/sim/v1) ─────────────────────────────────────────────────────────────────────
