@@ -35,17 +35,12 @@ const KIND: Record<TransitTransaction["kind"], MessageKey> = {
   entry: "transit.kind.entry",
 };
 
-/**
- * "wiping" (its phone reported lost) has no label yet: it was missing from this screen's own copy of the card
- * view before the shape was declared once in src/protocol/wallet-views.ts. Kept as it was (type-only change).
- */
-type LabelledState = Exclude<TransitCardView["state"], "wiping">;
-
-const STATE: Record<LabelledState, MessageKey> = {
+const STATE: Record<TransitCardView["state"], MessageKey> = {
   issuing: "transit.state.issuing",
   active: "transit.state.active",
   moving: "transit.state.moving",
   parked: "transit.state.parked",
+  wiping: "transit.state.wiping",
   refunding: "transit.state.refunding",
   refunded: "transit.state.refunded",
   failed: "transit.state.failed",
@@ -299,7 +294,7 @@ function TransitCardScreen() {
           <dt>{t("transit.cardNumber")}</dt>
           <dd className="mono">{c.cardNumber}</dd>
           <dt>{t("transit.stateLabel")}</dt>
-          <dd>{t(STATE[c.state as LabelledState])}</dd>
+          <dd>{t(STATE[c.state])}</dd>
           <dt>{t("transit.validity")}</dt>
           <dd>
             {c.validFrom} – {c.validTo}
